@@ -1,0 +1,1 @@
+"""Trợ lý Lãnh sự (Consular Assistant): settings, errors and the command line."""

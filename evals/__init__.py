@@ -1,0 +1,1 @@
+"""Evaluation sets (``evals/data``) and the harnesses that score them."""

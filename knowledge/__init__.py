@@ -1,0 +1,1 @@
+"""Knowledge base: guidance documents, the mission directory and their ingestion."""
