@@ -93,7 +93,11 @@ def eval_calibrate(
     from knowledge.base import KnowledgeBase
 
     settings = _settings()
-    files = questions or [DATA / "retrieval_dev.jsonl", DATA / "conversation_dev.jsonl"]
+    files = questions or [
+        DATA / "retrieval_dev.jsonl",
+        DATA / "retrieval_dev2.jsonl",
+        DATA / "conversation_dev.jsonl",
+    ]
     if any("test" in f.name for f in files):
         _fail("Calibrate on dev files only: the test split is held out.")
     items = [item for f in files for item in load_items(f)]

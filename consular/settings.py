@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="A Chroma server (http://host:port); embedded when unset."
     )
-    chroma_collection: str = "consular_chunks"
+    chroma_collection: str = Field(
+        default="consular-chunks", description="Collection prefix; one collection per language."
+    )
 
     search_top_k: int = Field(default=5, ge=1, le=50)
     search_candidates: int = Field(default=40, ge=5, le=500)

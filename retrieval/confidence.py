@@ -65,7 +65,8 @@ def fit(samples: list[tuple[Signals, bool]]) -> ConfidenceModel:
     y = [int(ok) for _, ok in samples]
     if len(set(y)) < 2:
         return ConfidenceModel.default()
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(X, y)
+    # Mild regularisation: the margins are small numbers, and strong L2 erases them.
+    model = LogisticRegression(C=100.0, max_iter=5000).fit(X, y)
     return ConfidenceModel(
         weights=tuple(float(w) for w in model.coef_[0]), bias=float(model.intercept_[0])
     )

@@ -1,46 +1,40 @@
-"""Weighted reciprocal rank fusion at the level of document ids.
+"""Reciprocal rank fusion at the level of document ids, language by language.
 
-Each retriever ranks chunks; a document takes the rank of its best chunk in that list
-(across its language versions), so a procedure with many sections gets no extra votes.
-A retriever's weight reflects how much it can know about this query: BM25 gets the share
-of query words that exist in the corpus, so a question in Korean or German does not let
-accidental lexical matches drag the dense ranking down.
+Each retriever ranks chunks. Within one language, a document is ranked by its best
+chunks, so a procedure with many sections gets no extra votes. Across languages a
+document keeps its best reciprocal rank: an English question is judged against the
+English passages, a French question against French and English alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 
-@dataclass(frozen=True)
-class RankedList:
-    """One retriever's document ids, best first, and its weight for this query."""
-
-    name: str
-    doc_ids: Sequence[str]
-    weight: float
-
-
-def doc_ranking(chunk_doc_ids: Iterable[str]) -> list[str]:
-    """Document ids in order of their first (best) chunk."""
-    seen: dict[str, None] = {}
-    for doc_id in chunk_doc_ids:
-        seen.setdefault(doc_id, None)
-    return list(seen)
+def rank_documents(
+    scored_chunks: Iterable[tuple[str, float]], per_doc: int = 1, *, with_scores: bool = False
+):
+    """Document ids ordered by the sum of their ``per_doc`` best chunk scores."""
+    scores: dict[str, list[float]] = defaultdict(list)
+    for doc_id, score in scored_chunks:
+        scores[doc_id].append(score)
+    totals = {d: sum(sorted(s, reverse=True)[:per_doc]) for d, s in scores.items()}
+    ordered = sorted(totals, key=lambda d: (-totals[d], d))
+    return [(d, totals[d]) for d in ordered] if with_scores else ordered
 
 
-def reciprocal_rank_fusion(lists: Sequence[RankedList], k: float) -> dict[str, float]:
-    """score(d) = Σ weight / (k + rank), ranks from 1."""
-    scores: dict[str, float] = {}
-    for ranked in lists:
-        if ranked.weight <= 0:
-            continue
-        for rank, doc_id in enumerate(ranked.doc_ids, start=1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + ranked.weight / (k + rank)
-    return scores
+def best_reciprocal_rank(
+    rankings: Mapping[str, list[str]], weights: Mapping[str, float], k: float
+) -> dict[str, float]:
+    """For each document, max over languages of weight / (k + rank), ranks from 1."""
+    out: dict[str, float] = {}
+    for lang, ranking in rankings.items():
+        weight = weights.get(lang, 1.0)
+        for rank, doc_id in enumerate(ranking, start=1):
+            out[doc_id] = max(out.get(doc_id, 0.0), weight / (k + rank))
+    return out
 
 
-def max_fused_score(lists: Sequence[RankedList], k: float) -> float:
-    """The score of a document ranked first by every retriever."""
-    return sum(r.weight for r in lists if r.weight > 0) / (k + 1)
+def order_by_score(scores: Mapping[str, float]) -> list[str]:
+    return sorted(scores, key=lambda d: (-scores[d], d))

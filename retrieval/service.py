@@ -9,9 +9,11 @@ from consular.errors import IndexNotBuiltError
 from consular.settings import Settings
 from knowledge.model import GuidanceDocument
 from retrieval.abbreviations import AbbreviationList
+from retrieval.chunking import Chunk
 from retrieval.confidence import ConfidenceModel
 from retrieval.diacritics import DiacriticRestorer
 from retrieval.embeddings import Embedder, build_embedder
+from retrieval.hubness import hubness_scores
 from retrieval.indexer import Indexer, IndexReport
 from retrieval.language import LanguageDetector
 from retrieval.query import QueryPreparer
@@ -60,5 +62,24 @@ class RetrievalService:
         detector = LanguageDetector(restorer, self.abbreviations)
         preparer = QueryPreparer(self.abbreviations, restorer, detector)
         return HybridSearcher(
-            self.embedder, self.store, chunks, preparer, self.confidence, self.fusion
+            self.embedder,
+            self.store,
+            chunks,
+            preparer,
+            self.confidence,
+            self.fusion,
+            hubness=self._hubness(chunks),
+        )
+
+    def _hubness(self, chunks: list[Chunk]) -> dict[str, float]:
+        by_id = {c.chunk_id: c for c in chunks}
+        ids, vectors = self.store.all_vectors()
+        keep = [i for i, chunk_id in enumerate(ids) if chunk_id in by_id]
+        kept_ids = [ids[i] for i in keep]
+        return hubness_scores(
+            kept_ids,
+            [by_id[i].doc_id for i in kept_ids],
+            [by_id[i].lang for i in kept_ids],
+            vectors[keep] if keep else vectors,
+            neighbours=self.fusion.hubness_neighbours,
         )

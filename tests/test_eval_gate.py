@@ -12,8 +12,8 @@ DATA = PACKAGE_ROOT / "evals" / "data"
 def test_retrieval_test_split_meets_the_thresholds(sample_searcher):
     report = evaluate_retrieval(sample_searcher, load_items(DATA / "retrieval_test.jsonl"))
     failures = check_thresholds(report, load_thresholds())
-    misses = "\n".join(f"{m['id']}: {m['question']} -> {m['why']}" for m in report["misses"])
-    assert failures == [], f"{failures}\nmisses:\n{misses}"
+    # The held-out questions stay out of the failure message: nobody tunes on them.
+    assert failures == [], f"{failures}; {len(report['misses'])} misses at rank 1"
 
 
 def test_eval_files_follow_the_format_and_cover_every_catalogue_id():
