@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default="consular-chunks", description="Collection prefix; one collection per language."
     )
 
+    language_detection_high_accuracy: bool = Field(
+        default=True,
+        description="lingua's high-accuracy models; false saves about 330 MB but misreads "
+        "short messages (it took 'My passport got stolen in Lyon' for Swedish).",
+    )
+
     search_top_k: int = Field(default=5, ge=1, le=50)
     search_candidates: int = Field(default=40, ge=5, le=500)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -72,6 +73,8 @@ class Chunk:
 
     @classmethod
     def from_stored(cls, text: str, metadata: dict) -> Chunk:
+        """Rebuild a chunk from Chroma; metadata repeated across chunks is interned."""
+        metadata = {k: sys.intern(v) if isinstance(v, str) else v for k, v in metadata.items()}
         return cls(
             doc_id=str(metadata["doc_id"]),
             lang=str(metadata["lang"]),

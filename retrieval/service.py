@@ -30,6 +30,7 @@ class RetrievalService:
     abbreviations: AbbreviationList
     confidence: ConfidenceModel
     fusion: FusionConfig
+    high_accuracy_language_detection: bool = True
 
     @classmethod
     def from_settings(
@@ -44,6 +45,7 @@ class RetrievalService:
             abbreviations=AbbreviationList.load(settings.abbreviations_file),
             confidence=ConfidenceModel.load(settings.calibration_file),
             fusion=FusionConfig(candidates=settings.search_candidates),
+            high_accuracy_language_detection=settings.language_detection_high_accuracy,
         )
 
     def index(self, documents: list[GuidanceDocument], *, rebuild: bool = False) -> IndexReport:
@@ -59,7 +61,9 @@ class RetrievalService:
             [c.passage for c in chunks if c.lang == "vi"]
             + list(self.abbreviations.entries.values())
         )
-        detector = LanguageDetector(restorer, self.abbreviations)
+        detector = LanguageDetector(
+            restorer, self.abbreviations, high_accuracy=self.high_accuracy_language_detection
+        )
         preparer = QueryPreparer(self.abbreviations, restorer, detector)
         return HybridSearcher(
             self.embedder,

@@ -21,6 +21,7 @@ import numpy as np
 from retrieval.chunking import Chunk
 
 _WRITE_BATCH = 1000
+_READ_BATCH = 2000
 
 
 def make_chroma_client(index_dir: Path, url: str | None = None):
@@ -126,11 +127,16 @@ class ChromaVectorStore:
         """Every stored chunk, in a stable order."""
         chunks = []
         for collection in self._collections.values():
-            data = collection.get(include=["documents", "metadatas"])
-            chunks.extend(
-                Chunk.from_stored(text, meta)
-                for text, meta in zip(data["documents"], data["metadatas"], strict=True)
-            )
+            total = collection.count()
+            # In pages: one get() of 20,000 chunks peaks at several hundred MB.
+            for offset in range(0, total, _READ_BATCH):
+                data = collection.get(
+                    include=["documents", "metadatas"], limit=_READ_BATCH, offset=offset
+                )
+                chunks.extend(
+                    Chunk.from_stored(text, meta)
+                    for text, meta in zip(data["documents"], data["metadatas"], strict=True)
+                )
         return sorted(chunks, key=lambda c: (c.doc_id, c.lang, c.position, c.chunk_id))
 
     def all_vectors(self) -> tuple[list[str], np.ndarray]:
@@ -138,10 +144,11 @@ class ChromaVectorStore:
         ids: list[str] = []
         parts = []
         for collection in self._collections.values():
-            data = collection.get(include=["embeddings"])
-            if len(data["ids"]):
-                ids.extend(data["ids"])
-                parts.append(np.asarray(data["embeddings"], dtype=np.float32))
+            for offset in range(0, collection.count(), _READ_BATCH):
+                data = collection.get(include=["embeddings"], limit=_READ_BATCH, offset=offset)
+                if len(data["ids"]):
+                    ids.extend(data["ids"])
+                    parts.append(np.asarray(data["embeddings"], dtype=np.float32))
         return ids, (np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32))
 
     def query(self, vector: np.ndarray, limit: int, lang: str) -> list[VectorHit]:

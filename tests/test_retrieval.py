@@ -217,3 +217,14 @@ def test_model_family_prefixes():
     assert default_prefixes("intfloat/multilingual-e5-base") == ("query: ", "passage: ")
     assert default_prefixes("BAAI/bge-m3") == ("", "")
     assert default_prefixes("/models/my-own") == ("", "")
+
+
+def test_langchain_retriever_returns_cited_sections(small_kb):
+    from retrieval.langchain_adapter import HybridRetriever
+
+    service = RetrievalService.from_settings(small_kb)
+    service.index(_published(small_kb.kb_dir))
+    retriever = HybridRetriever(searcher=service.build_searcher(), k=1)
+    documents = retriever.invoke("How much does a new passport cost after theft?")
+    assert documents and all(d.metadata["doc_id"] == "passport-lost" for d in documents)
+    assert documents[0].metadata["source"].startswith("https://")
