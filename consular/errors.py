@@ -14,10 +14,6 @@ class ConsularError(Exception):
         super().__init__(self.user_message)
 
 
-class DocumentValidationError(ConsularError):
-    """A knowledge-base file breaks the document model."""
-
-
 class IngestionError(ConsularError):
     """A file could not be converted into a guidance document."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -109,8 +108,3 @@ def load_missions(path: Path) -> tuple[MissionDirectory, list[Problem]]:
             continue
         missions.append(mission)
     return MissionDirectory(tuple(missions)), problems
-
-
-def normalise_phone(phone: str) -> str:
-    """Digits and a leading + only, for tel: links."""
-    return "+" + re.sub(r"\D", "", phone)

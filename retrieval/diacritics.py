@@ -47,14 +47,6 @@ class DiacriticRestorer:
                 model.unigrams[_START] += 1
         return model
 
-    @property
-    def vocabulary_size(self) -> int:
-        return len(self.forms)
-
-    def knows(self, word: str) -> bool:
-        """Whether the folded word was seen as a Vietnamese syllable."""
-        return fold_word(word) in self.forms
-
     def restore(self, text: str) -> str:
         """The text with marks restored on syllables typed without them; the rest untouched."""
         pieces = _TOKEN.findall(to_nfc(text))

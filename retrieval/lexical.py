@@ -39,9 +39,6 @@ class LexicalIndex:
         if corpus:
             self._bm25.index((corpus, self._vocabulary), show_progress=False)
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
     def coverage(self, query: str) -> float:
         """Share of the query's words that occur in the corpus at all (0 for a foreign script)."""
         terms = [t for t in lexical_terms(query) if "_" not in t]

@@ -116,7 +116,7 @@ class HybridSearcher:
         self._lexical = LexicalIndex(chunks)
         self._versions: dict[str, dict[str, list[Chunk]]] = defaultdict(lambda: defaultdict(list))
         for chunk in chunks:
-            if chunk.kind == "section":  # cards and questions rank, sections are shown
+            if chunk.kind == "section":  # cards only help ranking; sections are shown
                 self._versions[chunk.doc_id][chunk.lang].append(chunk)
         self._languages = sorted({c.lang for c in chunks})
         self._share = {
@@ -124,10 +124,6 @@ class HybridSearcher:
             / max(len(self._versions), 1)
             for language in self._languages
         }
-
-    @property
-    def chunk_count(self) -> int:
-        return len(self._chunks)
 
     def doc_ids(self) -> list[str]:
         return sorted(self._versions)
