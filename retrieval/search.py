@@ -40,6 +40,18 @@ class FusionConfig:
 
 
 @dataclass(frozen=True)
+class _Fusion:
+    """Per-document scores of one search and the orders derived from them."""
+
+    fused: dict[str, float]
+    ordered: list[str]
+    best_possible: float
+    dense_order: list[str]
+    lexical_order: list[str]
+    lexical_weight: float
+
+
+@dataclass(frozen=True)
 class SectionHit:
     heading: str
     text: str
@@ -147,19 +159,17 @@ class HybridSearcher:
             d: dense_scores.get(d, 0.0) + lexical_scores.get(d, 0.0)
             for d in dense_scores.keys() | lexical_scores.keys()
         }
-        best_possible = (dense_weight + lexical_weight) / (cfg.rrf_k + 1)
-        ordered = order_by_score(fused)
-        dense_order, lexical_order = order_by_score(dense_scores), order_by_score(lexical_scores)
-        signals = self._signals(
-            ordered,
-            fused,
-            best_possible,
-            dense_order,
-            lexical_order,
-            lexical_weight,
-            dense_hits,
-            coverage,
+        fusion = _Fusion(
+            fused=fused,
+            ordered=order_by_score(fused),
+            best_possible=(dense_weight + lexical_weight) / (cfg.rrf_k + 1),
+            dense_order=order_by_score(dense_scores),
+            lexical_order=order_by_score(lexical_scores),
+            lexical_weight=lexical_weight,
         )
+        ordered, best_possible = fusion.ordered, fusion.best_possible
+        dense_order, lexical_order = fusion.dense_order, fusion.lexical_order
+        signals = self._signals(fusion, dense_hits, coverage)
         top_confidence = self._confidence.score(signals) if signals else 0.0
 
         chunk_scores = self._chunk_scores(lexical_hits, dense_hits)
@@ -259,17 +269,8 @@ class HybridSearcher:
         scores = best_reciprocal_rank(rankings, {}, cfg.rrf_k)
         return {d: weight * s for d, s in scores.items()}, weight
 
-    def _signals(
-        self,
-        ordered,
-        fused,
-        best_possible,
-        dense_order,
-        lexical_order,
-        lexical_weight,
-        dense_hits,
-        coverage,
-    ) -> Signals | None:
+    def _signals(self, fusion: _Fusion, dense_hits, coverage: float) -> Signals | None:
+        ordered, fused, best_possible = fusion.ordered, fusion.fused, fusion.best_possible
         if not ordered:
             return None
         top = fused[ordered[0]]
@@ -283,9 +284,9 @@ class HybridSearcher:
             (h.similarity for h in all_dense if self._chunks[h.chunk_id].doc_id != top_doc), 0.0
         )
         agreement = float(
-            bool(dense_order and lexical_order)
-            and lexical_weight > 0
-            and dense_order[0] == lexical_order[0]
+            bool(fusion.dense_order and fusion.lexical_order)
+            and fusion.lexical_weight > 0
+            and fusion.dense_order[0] == fusion.lexical_order[0]
         )
         return Signals(
             fused=top / best_possible,

@@ -13,27 +13,22 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MARKS = {"đ": "d", "Đ": "d"}
 
 
-@lru_cache(maxsize=65536)
-def fold_word(word: str) -> str:
-    """Lower-case, diacritics removed, đ→d."""
-    word = "".join(_MARKS.get(ch, ch) for ch in word.lower())
-    decomposed = unicodedata.normalize("NFD", word)
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    )
-
-
-def fold(text: str) -> str:
-    """Fold a whole text (see :func:`fold_word`)."""
-    return fold_word(text) if len(text) < 64 else _fold_long(text)
-
-
-def _fold_long(text: str) -> str:
+def _strip_marks(text: str) -> str:
     text = "".join(_MARKS.get(ch, ch) for ch in text.lower())
     decomposed = unicodedata.normalize("NFD", text)
     return unicodedata.normalize(
         "NFC", "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     )
+
+
+# Words repeat endlessly (every chunk, every query): cache them; long texts are not cached.
+fold_word = lru_cache(maxsize=65536)(_strip_marks)
+fold_word.__doc__ = "Lower-case, diacritics removed, đ→d."
+
+
+def fold(text: str) -> str:
+    """Fold a whole text (see :func:`fold_word`)."""
+    return fold_word(text) if len(text) < 64 else _strip_marks(text)
 
 
 def words(text: str) -> list[str]:
