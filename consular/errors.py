@@ -30,3 +30,14 @@ class IndexNotBuiltError(ConsularError):
 
 class EmbeddingModelError(ConsularError):
     """The configured embedding model cannot be loaded."""
+
+
+class ConversationNotFound(ConsularError):
+    """No conversation with that id exists (expired link, typo, or a guessed id)."""
+
+    user_message = "This conversation does not exist."
+
+    def __init__(self, user_message: str | None = None, *, conversation_id: str | None = None):
+        super().__init__(user_message)
+        # Kept for logs and the officer console; never part of the user message.
+        self.conversation_id = conversation_id

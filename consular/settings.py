@@ -66,6 +66,24 @@ class Settings(BaseSettings):
         "short messages (it took 'My passport got stolen in Lyon' for Swedish).",
     )
 
+    citizen_protection_hotline: str = Field(
+        default="+84 981 84 84 84", description="The Consular Department's 24/7 hotline."
+    )
+
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama) for generative answers.",
+    )
+    llm_model: str = "default"
+    llm_api_key: str | None = None
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the conversation database, e.g. "
+        "'postgresql+psycopg://user@host/db'; unset keeps SQLite under data_dir.",
+    )
+
     search_top_k: int = Field(default=5, ge=1, le=50)
     search_candidates: int = Field(default=40, ge=5, le=500)
 
@@ -73,3 +91,12 @@ class Settings(BaseSettings):
     def index_dir(self) -> Path:
         """Directory of the embedded Chroma index and the lexical index."""
         return self.data_dir / "index"
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or SQLite at ``<data_dir>/consular.db``."""
+        if self.database_url:
+            return self.database_url
+        # Imported here so that reading settings does not pull in SQLAlchemy and Alembic.
+        from bot.database import default_database_url
+
+        return default_database_url(self.data_dir)

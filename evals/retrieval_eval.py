@@ -44,13 +44,16 @@ def evaluate_retrieval(
 class Threshold:
     scope: str  # "overall", "lang:vi", "tag:no-diacritics"
     metric: str
-    minimum: float
+    limit: float
+    is_maximum: bool = False  # e.g. the false-urgent rate must stay below its limit
 
 
 def load_thresholds(path: Path = DEFAULT_THRESHOLDS, section: str = "retrieval") -> list[Threshold]:
     data = json.loads(path.read_text(encoding="utf-8"))[section]
     return [
-        Threshold(scope, metric, float(v))
+        Threshold(scope, metric, float(v["max"]), True)
+        if isinstance(v, dict)
+        else Threshold(scope, metric, float(v))
         for scope, metrics in data.items()
         for metric, v in metrics.items()
     ]
@@ -68,7 +71,11 @@ def check_thresholds(report: dict, thresholds: list[Threshold]) -> list[str]:
         if not group or not group.get("n"):
             failures.append(f"{t.scope}: no items to measure {t.metric}")
             continue
-        value = group.get(t.metric, 0.0)
-        if value < t.minimum:
-            failures.append(f"{t.scope} {t.metric} = {value:.3f} < {t.minimum:.3f}")
+        value = group.get(t.metric)
+        if value is None:
+            failures.append(f"{t.scope}: no items to measure {t.metric}")
+        elif t.is_maximum and value > t.limit:
+            failures.append(f"{t.scope} {t.metric} = {value:.3f} > {t.limit:.3f}")
+        elif not t.is_maximum and value < t.limit:
+            failures.append(f"{t.scope} {t.metric} = {value:.3f} < {t.limit:.3f}")
     return failures

@@ -137,6 +137,10 @@ class HybridSearcher:
             for language in self._languages
         }
 
+    def detect_language(self, text: str) -> str:
+        """The language retrieval would assume for ``text``."""
+        return self._preparer.prepare(text).lang
+
     def doc_ids(self) -> list[str]:
         return sorted(self._versions)
 

@@ -77,3 +77,41 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def sample_searcher(sample_index):
     return sample_index.build_searcher()
+
+
+@pytest.fixture
+def conversation_store(tmp_path):
+    """A migrated SQLite conversation database in a temporary folder."""
+    from bot.database import default_database_url, make_engine, upgrade_database
+    from bot.store import ConversationStore
+
+    engine = make_engine(default_database_url(tmp_path / "db"))
+    upgrade_database(engine)
+    return ConversationStore(engine)
+
+
+def build_engine(searcher, store, generator=None):
+    """The real conversation engine over the sample knowledge base."""
+    from bot.composer import AnswerComposer, Messages
+    from bot.engine import ConversationEngine
+    from bot.places import MissionMatcher
+    from bot.safety import SafetyClassifier
+    from knowledge.base import KnowledgeBase
+
+    settings = Settings()
+    knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
+    return ConversationEngine(
+        searcher=searcher,
+        knowledge=knowledge,
+        store=store,
+        safety=SafetyClassifier.load(),
+        composer=AnswerComposer(Messages.load()),
+        missions=MissionMatcher(knowledge.missions),
+        hotline=settings.citizen_protection_hotline,
+        generator=generator,
+    )
+
+
+@pytest.fixture
+def engine(sample_searcher, conversation_store):
+    return build_engine(sample_searcher, conversation_store)

@@ -1,0 +1,1 @@
+"""Conversation engine: safety, handoff, answer composition and persistence."""

@@ -1,0 +1,62 @@
+"""Building the conversation engine from settings (CLI, HTTP app, evals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.composer import AnswerComposer, Messages
+from bot.database import default_database_url, make_engine, upgrade_database
+from bot.engine import ConversationEngine
+from bot.generative import GenerativeAnswerer, build_chat_model
+from bot.places import MissionMatcher
+from bot.safety import SafetyClassifier
+from bot.store import ConversationStore
+from consular.settings import Settings
+from knowledge.base import KnowledgeBase
+from retrieval.service import RetrievalService
+
+
+@dataclass
+class Assistant:
+    """The engine and what it was built from (kept for channels and health checks)."""
+
+    engine: ConversationEngine
+    store: ConversationStore
+    knowledge: KnowledgeBase
+    retrieval: RetrievalService
+
+
+def open_store(settings: Settings) -> ConversationStore:
+    """The conversation database, migrated to the latest schema."""
+    url = settings.database_url or default_database_url(settings.data_dir)
+    engine = make_engine(url)
+    upgrade_database(engine)
+    return ConversationStore(engine)
+
+
+def build_assistant(settings: Settings, *, store: ConversationStore | None = None) -> Assistant:
+    """Load the knowledge base, bring the index up to date, and wire the engine."""
+    knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
+    retrieval = RetrievalService.from_settings(settings)
+    retrieval.index(knowledge.published())
+    generator = None
+    if settings.llm_base_url:
+        model = build_chat_model(
+            settings.llm_base_url,
+            settings.llm_model,
+            settings.llm_api_key,
+            settings.llm_timeout_seconds,
+        )
+        generator = GenerativeAnswerer(model, timeout=settings.llm_timeout_seconds)
+    store = store or open_store(settings)
+    engine = ConversationEngine(
+        searcher=retrieval.build_searcher(),
+        knowledge=knowledge,
+        store=store,
+        safety=SafetyClassifier.load(),
+        composer=AnswerComposer(Messages.load()),
+        missions=MissionMatcher(knowledge.missions),
+        hotline=settings.citizen_protection_hotline,
+        generator=generator,
+    )
+    return Assistant(engine, store, knowledge, retrieval)

@@ -1,0 +1,158 @@
+"""Database models of conversations, their messages, handoffs and safety events.
+
+The schema itself is created by the Alembic migrations in ``bot/migrations``; these
+models must stay in step with them (``tests/test_store.py`` compares the two).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+CHANNELS = ("api", "web", "telegram", "cli", "eval")
+ROLES = ("user", "assistant", "officer")
+# Ordered: a citizen-side actor may only move a handoff up this list once it is requested.
+HANDOFF_STATUSES = ("none", "offered", "requested", "urgent")
+
+# Explicit constraint names, so that later migrations can alter them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_conversation_id() -> str:
+    """``c_`` and 192 random bits: a conversation id is its own bearer secret."""
+    return "c_" + secrets.token_urlsafe(24)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    SQLite has no timezone type and hands back naive values; PostgreSQL hands back the
+    session's time zone. Both come out as UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; the store keeps UTC timestamps only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("handoff_status", HANDOFF_STATUSES), name="handoff_status"),
+        Index("ix_conversations_channel_channel_ref", "channel", "channel_ref"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_conversation_id)
+    channel: Mapped[str] = mapped_column(String(16))
+    channel_ref: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str | None] = mapped_column(String(16))
+    mission_id: Mapped[str | None] = mapped_column(String(64))
+    topic_doc_id: Mapped[str | None] = mapped_column(String(128))
+    handoff_status: Mapped[str] = mapped_column(String(16), default="none", server_default="none")
+    handoff_reason: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        # A retried submission (same client_ref) must never be stored twice.
+        UniqueConstraint("conversation_id", "client_ref"),
+        CheckConstraint(_in("role", ROLES), name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    language: Mapped[str | None] = mapped_column(String(16))
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    declined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    client_ref: Mapped[str | None] = mapped_column(String(128))
+    trace: Mapped[dict[str, Any] | list[Any] | None] = mapped_column(JSON)
+
+
+class HandoffEvent(Base):
+    __tablename__ = "handoff_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(160))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SafetyEvent(Base):
+    __tablename__ = "safety_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Nullable: an attempt can come before any conversation exists, and the audit trail
+    # outlives a deleted conversation.
+    conversation_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

@@ -1,0 +1,1 @@
+"""Channels: web chat, officer console and Telegram (issue 5)."""
