@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.composer import AnswerComposer, Messages
 from bot.database import default_database_url, make_engine, upgrade_database
 from bot.engine import ConversationEngine
-from bot.generative import GenerativeAnswerer, build_chat_model
+from bot.generative import GenerativeAnswerer, build_chat_model, build_local_chat_model
 from bot.places import MissionMatcher
 from bot.safety import SafetyClassifier
 from bot.store import ConversationStore
@@ -34,12 +34,8 @@ def open_store(settings: Settings) -> ConversationStore:
     return ConversationStore(engine)
 
 
-def build_assistant(settings: Settings, *, store: ConversationStore | None = None) -> Assistant:
-    """Load the knowledge base, bring the index up to date, and wire the engine."""
-    knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
-    retrieval = RetrievalService.from_settings(settings)
-    retrieval.index(knowledge.published())
-    generator = None
+def build_generator(settings: Settings) -> GenerativeAnswerer | None:
+    """The operator's language model, if one is configured (an endpoint wins over a path)."""
     if settings.llm_base_url:
         model = build_chat_model(
             settings.llm_base_url,
@@ -47,7 +43,18 @@ def build_assistant(settings: Settings, *, store: ConversationStore | None = Non
             settings.llm_api_key,
             settings.llm_timeout_seconds,
         )
-        generator = GenerativeAnswerer(model, timeout=settings.llm_timeout_seconds)
+    elif settings.llm_local_path:
+        model = build_local_chat_model(str(settings.llm_local_path))
+    else:
+        return None
+    return GenerativeAnswerer(model, timeout=settings.llm_timeout_seconds)
+
+
+def build_assistant(settings: Settings, *, store: ConversationStore | None = None) -> Assistant:
+    """Load the knowledge base, bring the index up to date, and wire the engine."""
+    knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
+    retrieval = RetrievalService.from_settings(settings)
+    retrieval.index(knowledge.published())
     store = store or open_store(settings)
     engine = ConversationEngine(
         searcher=retrieval.build_searcher(),
@@ -57,6 +64,6 @@ def build_assistant(settings: Settings, *, store: ConversationStore | None = Non
         composer=AnswerComposer(Messages.load()),
         missions=MissionMatcher(knowledge.missions),
         hotline=settings.citizen_protection_hotline,
-        generator=generator,
+        generator=build_generator(settings),
     )
     return Assistant(engine, store, knowledge, retrieval)

@@ -42,6 +42,22 @@ def build_chat_model(
     )  # fmt: skip
 
 
+def build_local_chat_model(path: str, max_new_tokens: int = 400) -> BaseChatModel:
+    """A chat model over a local transformers causal LM directory (no hub access)."""
+    from langchain_huggingface import ChatHuggingFace, HuggingFacePipeline
+
+    pipeline = HuggingFacePipeline.from_model_id(
+        model_id=path,
+        task="text-generation",
+        pipeline_kwargs={
+            "max_new_tokens": max_new_tokens,
+            "do_sample": False,
+            "return_full_text": False,
+        },
+    )
+    return ChatHuggingFace(llm=pipeline, model_id=path)
+
+
 @dataclass(frozen=True)
 class GeneratedAnswer:
     text: str

@@ -16,7 +16,7 @@ Pattern syntax (one string per phrase):
 - ``word*`` matches any ending: ``arrest*``;
 - ``!{a|b}`` at the end refuses the match when the next word is one of them
   (``bi ... bat !{buoc|dau}`` leaves "bị bắt buộc", compulsory, alone);
-- a phrase containing Chinese, Japanese or Korean characters matches as a substring
+- a phrase containing Chinese, Japanese, Korean or Thai characters matches as a substring
   (those scripts do not separate words with spaces);
 - ``re:...`` is a raw regular expression over the folded text.
 
@@ -45,7 +45,9 @@ DEFAULT_PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yaml")
 # Where a sentence ends; guards are scoped to the sentence of the match.
 _SENTENCE_END = re.compile(r"[.!?;\n。！？；]")
 # Scripts written without spaces between words: their phrases match as substrings.
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK = re.compile(
+    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
 _GAP_WORDS = 4
 # Long runs of base64 hide instructions from the phrase lists; they are decoded and checked.
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")

@@ -358,6 +358,38 @@ class ConversationStore:
                 return _conversation_record(row)
         raise RuntimeError(f"handoff status of {conversation_id} kept changing; not updated")
 
+    def claim(self, conversation_id: str, officer_id: str) -> bool:
+        """Give the conversation to one officer; False when another officer already has it.
+
+        One conditional UPDATE, so when two officers click at once exactly one wins.
+        """
+        with self._sessions() as session:
+            self._load(session, conversation_id)
+            result = session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .where(Conversation.claimed_by.is_(None))
+                .values(claimed_by=officer_id, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+            if result.rowcount == 1:
+                return True
+            return self._load(session, conversation_id).claimed_by == officer_id
+
+    def release(self, conversation_id: str, officer_id: str) -> None:
+        """Hand the conversation back to the assistant (only its officer can)."""
+        with self._sessions() as session:
+            self._load(session, conversation_id)
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id)
+                .where(Conversation.claimed_by == officer_id)
+                .values(claimed_by=None, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            session.commit()
+
     def handoff_events(self, conversation_id: str) -> list[HandoffEventRecord]:
         """The conversation's handoff transitions, oldest first."""
         with self._sessions() as session:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
         default=None,
         description="An OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama) for generative answers.",
     )
+    llm_local_path: Path | None = Field(
+        default=None, description="A local transformers causal LM directory for generative answers."
+    )
     llm_model: str = "default"
     llm_api_key: str | None = None
     llm_timeout_seconds: float = Field(default=20.0, gt=0)

@@ -186,3 +186,45 @@ def test_untrustworthy_generated_answers_fall_back_to_the_grounded_one(
     assert result.reply.text != answer
     assert result.reply.citations[0].doc_id == "passport-lost"
     assert result.reply.citations[0].source in result.reply.text
+
+
+def test_the_assistant_is_silent_while_an_officer_has_the_conversation(engine, conversation_store):
+    first = engine.handle("How do I apply for an e-visa?")
+    assert conversation_store.claim(first.conversation_id, "officer-1")
+    silent = engine.handle("Are you still there?", first.conversation_id)
+    assert silent.reply is None
+    assert [m.role for m in conversation_store.messages(first.conversation_id)][-1] == "user"
+    conversation_store.release(first.conversation_id, "officer-1")
+    assert engine.handle("How long does it take?", first.conversation_id).reply is not None
+
+
+def _tiny_local_model(directory) -> str:
+    """A randomly initialised GPT-2 with a word-level tokenizer and a chat template, on disk."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    words = ["[UNK]", "[PAD]", "<eos>", "passport", "police", "embassy", "report", "the", "[1]"]
+    backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    backend.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=backend, unk_token="[UNK]", pad_token="[PAD]", eos_token="<eos>"
+    )
+    tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
+    config = GPT2Config(vocab_size=len(words), n_positions=1024, n_embd=16, n_layer=1, n_head=2)
+    GPT2LMHeadModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return str(directory)
+
+
+def test_a_local_transformers_model_is_used_and_its_uncited_output_rejected(
+    sample_searcher, conversation_store, tmp_path
+):
+    from bot.generative import build_local_chat_model
+
+    model = build_local_chat_model(_tiny_local_model(tmp_path / "tiny-lm"), max_new_tokens=8)
+    generator = GenerativeAnswerer(model, timeout=60)
+    engine = build_engine(sample_searcher, conversation_store, generator)
+    result = engine.handle("My passport was stolen in Lyon, what do I do?")
+    # Random weights produce words without a valid citation: the grounded answer is sent.
+    assert result.reply.citations[0].doc_id == "passport-lost"
+    assert result.reply.citations[0].source in result.reply.text

@@ -518,3 +518,27 @@ def test_safety_events_are_redacted(store: ConversationStore) -> None:
     assert len(everything[0].detail) == 2000
     # The message itself was never stored redacted or otherwise by logging the event.
     assert store.messages(conversation.id) == []
+
+
+def test_claim_is_atomic_and_release_hands_back(store):
+    import threading
+
+    conversation = store.create_conversation("web")
+    results: list[bool] = []
+    barrier = threading.Barrier(4)
+
+    def officer(name: str) -> None:
+        barrier.wait()
+        results.append(store.claim(conversation.id, name))
+
+    threads = [threading.Thread(target=officer, args=(f"officer-{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == [False, False, False, True]
+    owner = store.get_conversation(conversation.id).claimed_by
+    store.release(conversation.id, "someone-else")
+    assert store.get_conversation(conversation.id).claimed_by == owner
+    store.release(conversation.id, owner)
+    assert store.get_conversation(conversation.id).claimed_by is None
