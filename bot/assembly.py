@@ -13,6 +13,7 @@ from bot.safety import SafetyClassifier
 from bot.store import ConversationStore
 from consular.settings import Settings
 from knowledge.base import KnowledgeBase
+from retrieval.search import HybridSearcher
 from retrieval.service import RetrievalService
 
 
@@ -56,14 +57,27 @@ def build_assistant(settings: Settings, *, store: ConversationStore | None = Non
     retrieval = RetrievalService.from_settings(settings)
     retrieval.index(knowledge.published())
     store = store or open_store(settings)
-    engine = ConversationEngine(
-        searcher=retrieval.build_searcher(),
+    engine = wire_engine(
+        settings, retrieval.build_searcher(), knowledge, store, build_generator(settings)
+    )
+    return Assistant(engine, store, knowledge, retrieval)
+
+
+def wire_engine(
+    settings: Settings,
+    searcher: HybridSearcher,
+    knowledge: KnowledgeBase,
+    store: ConversationStore,
+    generator: GenerativeAnswerer | None = None,
+) -> ConversationEngine:
+    """The engine over ready parts (the tests pass their own searcher and store)."""
+    return ConversationEngine(
+        searcher=searcher,
         knowledge=knowledge,
         store=store,
         safety=SafetyClassifier.load(),
         composer=AnswerComposer(Messages.load()),
         missions=MissionMatcher(knowledge.missions),
         hotline=settings.citizen_protection_hotline,
-        generator=build_generator(settings),
+        generator=generator,
     )
-    return Assistant(engine, store, knowledge, retrieval)

@@ -92,24 +92,12 @@ def conversation_store(tmp_path):
 
 def build_engine(searcher, store, generator=None):
     """The real conversation engine over the sample knowledge base."""
-    from bot.composer import AnswerComposer, Messages
-    from bot.engine import ConversationEngine
-    from bot.places import MissionMatcher
-    from bot.safety import SafetyClassifier
+    from bot.assembly import wire_engine
     from knowledge.base import KnowledgeBase
 
     settings = Settings()
     knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
-    return ConversationEngine(
-        searcher=searcher,
-        knowledge=knowledge,
-        store=store,
-        safety=SafetyClassifier.load(),
-        composer=AnswerComposer(Messages.load()),
-        missions=MissionMatcher(knowledge.missions),
-        hotline=settings.citizen_protection_hotline,
-        generator=generator,
-    )
+    return wire_engine(settings, searcher, knowledge, store, generator)
 
 
 @pytest.fixture
