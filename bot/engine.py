@@ -44,6 +44,7 @@ class Thresholds:
     """Confidence cut-offs, chosen on conversation_dev.jsonl (see evals/README.md)."""
 
     answer: float = 0.55
+    sure: float = 0.7  # below it the answer says so and offers an officer
     follow_up_words: int = 12
     topic_change: float = 0.85
 
@@ -255,6 +256,9 @@ class ConversationEngine:
             return self._finish(conversation, reply, response, cited[0].id)
         headings = next((h.sections for h in response.results if h.doc_id == doc_id), [])
         body = self._composer.answer(text, doc, lang, [s.heading for s in headings], mission)
+        if confidence < self._thresholds.sure:
+            body += "\n\n" + self._messages.get(reply_lang, "uncertain")
+            self._store.set_handoff(conversation.id, "offered", "uncertain answer", "assistant")
         reply = Reply(body, reply_lang, [Citation.of(doc)], confidence, False)
         return self._finish(conversation, reply, response, doc.id)
 

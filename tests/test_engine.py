@@ -228,3 +228,11 @@ def test_a_local_transformers_model_is_used_and_its_uncited_output_rejected(
     # Random weights produce words without a valid citation: the grounded answer is sent.
     assert result.reply.citations[0].doc_id == "passport-lost"
     assert result.reply.citations[0].source in result.reply.text
+
+
+def test_an_answer_the_assistant_is_unsure_of_says_so_and_offers_an_officer(engine):
+    result = engine.handle("xin hỏi cái đó thì sao ạ")
+    assert 0.55 <= result.reply.confidence < 0.7
+    assert result.reply.citations and "cán bộ" in result.reply.text.split("\n\n")[-1]
+    assert result.handoff_status == "offered"
+    assert engine.handle("vâng", result.conversation_id).handoff_status == "requested"
