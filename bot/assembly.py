@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.composer import AnswerComposer, Messages
-from bot.database import default_database_url, make_engine, upgrade_database
+from bot.database import make_engine, upgrade_database
 from bot.engine import ConversationEngine
 from bot.generative import GenerativeAnswerer, build_chat_model, build_local_chat_model
 from bot.places import MissionMatcher
@@ -29,8 +29,7 @@ class Assistant:
 
 def open_store(settings: Settings) -> ConversationStore:
     """The conversation database, migrated to the latest schema."""
-    url = settings.database_url or default_database_url(settings.data_dir)
-    engine = make_engine(url)
+    engine = make_engine(settings.resolved_database_url())
     upgrade_database(engine)
     return ConversationStore(engine)
 

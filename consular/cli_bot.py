@@ -9,11 +9,8 @@ from typing import Annotated
 import typer
 
 from consular.cli import JsonFlag, _print_json, _settings, app, eval_app
-from consular.settings import PACKAGE_ROOT
+from consular.cli_eval import DATA, finish_report
 from evals.dataset import load_items
-from evals.retrieval_eval import check_thresholds, load_thresholds
-
-DATA = PACKAGE_ROOT / "evals" / "data"
 
 
 @app.command("ask")
@@ -66,16 +63,12 @@ def eval_conversation(
             settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
         )
         report = evaluate_conversation(build_assistant(settings, store=store).engine, items)
-    failures = check_thresholds(report, load_thresholds(section="conversation")) if check else []
-    if as_json:
-        _print_json({**report, "threshold_failures": failures})
-    else:
-        for name, value in report["overall"].items():
-            typer.echo(f"{name:<20} {value}")
-        typer.echo(f"\nmisses ({len(report['misses'])}):")
-        for miss in report["misses"]:
-            typer.echo(f"  {miss['id']} [{miss['lang']}] {miss['turns'][-1][:60]!r}: {miss['why']}")
-        for failure in failures:
-            typer.secho(f"BELOW THRESHOLD: {failure}", fg=typer.colors.RED)
-    if failures:
-        raise typer.Exit(1)
+    finish_report(report, "conversation", check, as_json, _print_conversation_report)
+
+
+def _print_conversation_report(report: dict) -> None:
+    for name, value in report["overall"].items():
+        typer.echo(f"{name:<20} {value}")
+    typer.echo(f"\nmisses ({len(report['misses'])}):")
+    for miss in report["misses"]:
+        typer.echo(f"  {miss['id']} [{miss['lang']}] {miss['turns'][-1][:60]!r}: {miss['why']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -47,11 +48,18 @@ def eval_retrieval(
             service = RetrievalService.from_settings(settings)
         service.index([d for d in docs if d.is_published])
         report = evaluate_retrieval(service.build_searcher(), items)
-    failures = check_thresholds(report, load_thresholds()) if check else []
+    finish_report(report, "retrieval", check, as_json, _print_report)
+
+
+def finish_report(
+    report: dict, section: str, check: bool, as_json: bool, print_text: Callable[[dict], None]
+) -> None:
+    """Print an eval report (JSON or text) and exit 1 below its thresholds when checking."""
+    failures = check_thresholds(report, load_thresholds(section=section)) if check else []
     if as_json:
         _print_json({**report, "threshold_failures": failures})
     else:
-        _print_report(report)
+        print_text(report)
         for failure in failures:
             typer.secho(f"BELOW THRESHOLD: {failure}", fg=typer.colors.RED)
     if failures:
