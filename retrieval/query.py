@@ -33,6 +33,10 @@ class QueryPreparer:
         self._restorer = restorer
         self._detector = detector
 
+    def detect(self, text: str) -> str:
+        """The language ``prepare`` would assume, without expanding or restoring anything."""
+        return self._detector.detect(" ".join(text.split())).lang
+
     def prepare(self, text: str, lang: str | None = None) -> PreparedQuery:
         text = " ".join(text.split())
         detection = self._detector.detect(text)

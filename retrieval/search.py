@@ -139,7 +139,7 @@ class HybridSearcher:
 
     def detect_language(self, text: str) -> str:
         """The language retrieval would assume for ``text``."""
-        return self._preparer.prepare(text).lang
+        return self._preparer.detect(text)
 
     def doc_ids(self) -> list[str]:
         return sorted(self._versions)
