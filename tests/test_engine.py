@@ -200,10 +200,12 @@ def test_the_assistant_is_silent_while_an_officer_has_the_conversation(engine, c
 
 def _tiny_local_model(directory) -> str:
     """A randomly initialised GPT-2 with a word-level tokenizer and a chat template, on disk."""
+    import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
-    words = ["[UNK]", "[PAD]", "<eos>", "passport", "police", "embassy", "report", "the", "[1]"]
+    # No citation token in the vocabulary: whatever the random weights say, it cites nothing.
+    words = ["[UNK]", "[PAD]", "<eos>", "passport", "police", "embassy", "report", "the"]
     backend = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
     backend.pre_tokenizer = pre_tokenizers.Whitespace()
     tokenizer = PreTrainedTokenizerFast(
@@ -211,6 +213,7 @@ def _tiny_local_model(directory) -> str:
     )
     tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }} {% endfor %}"
     config = GPT2Config(vocab_size=len(words), n_positions=1024, n_embd=16, n_layer=1, n_head=2)
+    torch.manual_seed(0)
     GPT2LMHeadModel(config).save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return str(directory)
