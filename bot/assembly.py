@@ -10,6 +10,8 @@ from bot.engine import ConversationEngine
 from bot.generative import GenerativeAnswerer, build_chat_model, build_local_chat_model
 from bot.places import MissionMatcher
 from bot.safety import SafetyClassifier
+from bot.safety_checks import SafetyChecks
+from bot.safety_model import trained_model
 from bot.store import ConversationStore
 from consular.settings import Settings
 from knowledge.base import KnowledgeBase
@@ -62,6 +64,17 @@ def build_assistant(settings: Settings, *, store: ConversationStore | None = Non
     return Assistant(engine, store, knowledge, retrieval)
 
 
+def build_safety(settings: Settings) -> SafetyChecks:
+    """The phrase lists, and the model trained on the labelled examples when configured."""
+    patterns = SafetyClassifier.load()
+    model = None
+    if settings.safety_examples_dir is not None:
+        model = trained_model(
+            settings.safety_examples_dir, patterns.normalise, cache_key=str(patterns.source)
+        )
+    return SafetyChecks(patterns, model)
+
+
 def wire_engine(
     settings: Settings,
     searcher: HybridSearcher,
@@ -74,7 +87,7 @@ def wire_engine(
         searcher=searcher,
         knowledge=knowledge,
         store=store,
-        safety=SafetyClassifier.load(),
+        safety=build_safety(settings),
         composer=AnswerComposer(Messages.load()),
         missions=MissionMatcher(knowledge.missions),
         hotline=settings.citizen_protection_hotline,

@@ -14,14 +14,15 @@ from bot.composer import AnswerComposer, Citation
 from bot.generative import GenerativeAnswerer
 from bot.intents import Intent, question_intents
 from bot.places import MissionMatcher
-from bot.safety import SafetyClassifier, SafetyVerdict
+from bot.safety import SafetyVerdict
+from bot.safety_checks import SafetyChecks
 from bot.store import ConversationRecord, ConversationStore, MessageRecord
 from consular.errors import ConsularError
 from knowledge.base import KnowledgeBase
 from knowledge.missions import Mission
 from knowledge.model import GuidanceDocument
 from retrieval.search import HybridSearcher, SearchResponse
-from retrieval.textnorm import words
+from retrieval.textnorm import SPACELESS_SCRIPT, words
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Thresholds:
     answer: float = 0.55
     sure: float = 0.7  # below it the answer says so and offers an officer
     follow_up_words: int = 12
+    personal_case_words: int = 25
     topic_change: float = 0.85
 
 
@@ -100,7 +102,7 @@ class ConversationEngine:
         searcher: HybridSearcher,
         knowledge: KnowledgeBase,
         store: ConversationStore,
-        safety: SafetyClassifier,
+        safety: SafetyChecks,
         composer: AnswerComposer,
         missions: MissionMatcher,
         hotline: str,
@@ -158,7 +160,7 @@ class ConversationEngine:
     ) -> EngineResult:
         lang = language or self._detect_language(text, conversation)
         reply_lang = self._messages.reply_language(lang)
-        verdict = self._safety.check(text)
+        verdict = self._safety.check(text, follow_up=self._is_follow_up(conversation, text))
         mission = self._missions.find(text) or self._directory.get(conversation.mission_id or "")
         self._store.update_context(
             conversation.id, language=lang, mission_id=mission.id if mission else None
@@ -259,6 +261,10 @@ class ConversationEngine:
         if confidence < self._thresholds.sure:
             body += "\n\n" + self._messages.get(reply_lang, "uncertain")
             self._store.set_handoff(conversation.id, "offered", "uncertain answer", "assistant")
+        elif self._is_personal_case(text):
+            # General guidance rarely settles a long personal story: offer the officer too.
+            body += "\n\n" + self._messages.get(reply_lang, "personal_case")
+            self._store.set_handoff(conversation.id, "offered", "personal case", "assistant")
         reply = Reply(body, reply_lang, [Citation.of(doc)], confidence, False)
         return self._finish(conversation, reply, response, doc.id)
 
@@ -282,14 +288,24 @@ class ConversationEngine:
         """
         best = response.results[0].doc_id if response.results else None
         topic = conversation.topic_doc_id
-        short = len(words(text)) <= self._thresholds.follow_up_words
-        if topic and short and best != topic:
+        if self._is_follow_up(conversation, text) and best != topic:
             names_new_topic = (
                 response.confidence >= self._thresholds.topic_change and not question_intents(text)
             )
             if not names_new_topic:
                 return topic, max(response.confidence, self._last_confidence(conversation.id))
         return best, response.confidence
+
+    def _is_follow_up(self, conversation: ConversationRecord, text: str) -> bool:
+        """A short message in a conversation that already has a procedure."""
+        short = len(words(text)) <= self._thresholds.follow_up_words
+        return bool(conversation.topic_doc_id) and short
+
+    def _is_personal_case(self, text: str) -> bool:
+        """A long story or several questions at once (CJK is counted in characters)."""
+        questions = sum(text.count(mark) for mark in "?？")
+        length = len(words(text)) if not SPACELESS_SCRIPT.search(text) else len(text) // 3
+        return questions >= 2 or length >= self._thresholds.personal_case_words
 
     def _last_confidence(self, conversation_id: str) -> float:
         for message in reversed(self._store.messages(conversation_id)):

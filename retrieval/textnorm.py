@@ -10,6 +10,10 @@ import unicodedata
 from functools import lru_cache
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Thai, Japanese, Chinese and Korean: scripts whose phrases are matched as substrings.
+SPACELESS_SCRIPT = re.compile(
+    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
 _MARKS = {"đ": "d", "Đ": "d"}
 
 

@@ -47,6 +47,8 @@ def test_follow_ups_stay_on_the_procedure_and_mission(engine):
         ("chong toi bi canh sat bat o osaka roi, gio phai lam sao", "vi"),
         ("My brother was just arrested in Berlin, please help", "en"),
         ("Mon fils a eu un grave accident à Paris, il est à l'hôpital", "fr"),
+        # No alarm word: the learned safety model, not the phrase lists, finds this one.
+        ("tu sang toi gio ck e bi dua len xe cua cong an roi ko ai noi gi", "vi"),
     ],
 )
 def test_emergencies_get_the_hotline_at_once_and_go_to_the_top_of_the_queue(engine, message, lang):
@@ -239,3 +241,28 @@ def test_an_answer_the_assistant_is_unsure_of_says_so_and_offers_an_officer(engi
     assert result.reply.citations and "cán bộ" in result.reply.text.split("\n\n")[-1]
     assert result.handoff_status == "offered"
     assert engine.handle("vâng", result.conversation_id).handoff_status == "requested"
+
+
+def test_the_reply_word_of_an_unsure_answer_reaches_an_officer(engine):
+    result = engine.handle("xin hỏi cái đó thì sao ạ")
+    assert result.handoff_status == "offered"
+    assert engine.handle("cán bộ", result.conversation_id).handoff_status == "requested"
+
+
+def test_a_long_personal_story_is_answered_and_an_officer_offered(engine):
+    story = (
+        "My father was Vietnamese and my mother is Canadian, I was born in Montreal in 1988 and "
+        "never had a Vietnamese passport, my father gave up his nationality later. Am I still a "
+        "Vietnamese citizen and can I get a Vietnamese passport?"
+    )
+    result = engine.handle(story)
+    assert result.reply.citations and not result.reply.declined
+    assert result.handoff_status == "offered"
+    offer = result.reply.text.split("\n\n")[-1]
+    assert '"yes"' in offer or '"officer"' in offer
+    assert engine.handle("yes please", result.conversation_id).handoff_status == "requested"
+
+
+def test_a_short_question_gets_no_officer_offer(engine):
+    result = engine.handle("How do I renew my expired passport at the embassy in Tokyo?")
+    assert result.reply.citations and result.handoff_status == "none"

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.safety import SafetyClassifier, SafetyVerdict
 
@@ -142,6 +143,28 @@ HUMAN_REQUESTS = [
 def test_requests_for_a_person(clf, text):
     verdict = clf.check(text)
     assert verdict.human_request and verdict.emergency is None, verdict.reason
+
+
+def test_the_reply_word_the_assistant_asks_for_is_a_request_in_every_language(clf):
+    """The assistant says: reply "yes" / "officer" (in the user's language). Those words work."""
+    import re
+
+    from bot.composer import DEFAULT_MESSAGES
+
+    table = yaml.safe_load(DEFAULT_MESSAGES.read_text(encoding="utf-8"))
+    for lang, messages in table.items():
+        word = re.findall(r'["“«「](.+?)["”»」]', messages["uncertain"])[0]
+        assert clf.check(word).human_request, (lang, word)
+        assert clf.check(f"{word} please").human_request, (lang, word)
+        yes = re.findall(r'["“«「](.+?)["”»」]', messages["offer"])[0]
+        assert clf.check(yes).affirmative, (lang, yes)
+
+
+@pytest.mark.parametrize(
+    "text", ["the officer at the desk told me to come back", "cán bộ nói tôi cần bổ sung giấy tờ"]
+)
+def test_the_reply_word_inside_a_sentence_is_not_a_request(clf, text):
+    assert not clf.check(text).human_request
 
 
 def test_asking_whether_one_must_meet_an_officer_is_not_a_request(clf):
