@@ -176,6 +176,11 @@ class ConversationStore:
             sessions = sessionmaker(sessions, expire_on_commit=False)
         self._sessions = sessions
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory, shared by the console's stores on the same database."""
+        return self._sessions
+
     # -- conversations -------------------------------------------------------------------
 
     def create_conversation(

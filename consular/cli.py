@@ -44,4 +44,4 @@ def main() -> None:
         sys.exit(1)
 
 
-from consular import cli_bot, cli_eval, cli_kb, cli_search  # noqa: E402,F401  (register commands)
+from consular import cli_bot, cli_eval, cli_kb, cli_search, cli_serve, cli_telegram, cli_users  # noqa: E402,F401  (register commands)

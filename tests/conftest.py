@@ -103,3 +103,28 @@ def build_engine(searcher, store, generator=None):
 @pytest.fixture
 def engine(sample_searcher, conversation_store):
     return build_engine(sample_searcher, conversation_store)
+
+
+# -- web app and officer console (channels/app.py) -------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sample_knowledge():
+    from knowledge.base import KnowledgeBase
+
+    settings = Settings()
+    return KnowledgeBase.load(settings.kb_dir, settings.missions_file)
+
+
+@pytest.fixture
+def web_assistant(sample_index, sample_searcher, sample_knowledge, conversation_store):
+    """The real assistant over the session's sample index and a fresh SQLite database."""
+    from bot.assembly import Assistant, wire_engine
+
+    engine = wire_engine(Settings(), sample_searcher, sample_knowledge, conversation_store)
+    return Assistant(engine, conversation_store, sample_knowledge, sample_index)
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "var", session_cookie_secure=False)

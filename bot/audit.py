@@ -1,0 +1,62 @@
+"""The audit log: one row for every officer action (sign-in, claim, reply, note, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.models import AuditEntry, utcnow
+from bot.redaction import redact
+
+AUDIT_ACTIONS = frozenset(
+    {"sign_in", "sign_in_failed", "sign_out", "claim", "reply", "note", "resolve", "release"}
+)
+_DETAIL_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    id: int
+    actor: str
+    action: str
+    conversation_id: str | None
+    detail: str | None
+    created_at: datetime
+
+
+class AuditLog:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def record(
+        self, actor: str, action: str, conversation_id: str | None = None, detail: str | None = None
+    ) -> None:
+        """Commit one entry; ``detail`` is redacted and shortened (a reply's text is in
+        the conversation itself, the log only says who did what and when)."""
+        if action not in AUDIT_ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}")
+        with self._sessions() as session:
+            session.add(
+                AuditEntry(
+                    actor=actor[:64],
+                    action=action,
+                    conversation_id=conversation_id,
+                    detail=redact(detail)[:_DETAIL_MAX] if detail else None,
+                    created_at=utcnow(),
+                )
+            )
+            session.commit()
+
+    def entries(self, conversation_id: str | None = None, *, limit: int = 200) -> list[AuditRecord]:
+        """The newest entries, of one conversation or of all, newest first."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if conversation_id is not None:
+            query = query.where(AuditEntry.conversation_id == conversation_id)
+        with self._sessions() as session:
+            return [
+                AuditRecord(r.id, r.actor, r.action, r.conversation_id, r.detail, r.created_at)
+                for r in session.scalars(query)
+            ]

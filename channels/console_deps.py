@@ -1,0 +1,33 @@
+"""Dependencies of the console routes: the signed-in officer, with CSRF on every POST."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from channels.auth import Session, check_csrf, require_queue_role, require_session
+from channels.services import Services, get_services
+
+
+def signed_in(request: Request, services: Annotated[Services, Depends(get_services)]) -> Session:
+    return require_session(request, services.sessions, services.users)
+
+
+def queue_officer(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    """Officers and administrators; a content editor gets 403."""
+    require_queue_role(session)
+    return session
+
+
+async def acting_officer(
+    request: Request, session: Annotated[Session, Depends(queue_officer)]
+) -> Session:
+    """An officer's POST: the session's CSRF token must come with it."""
+    await check_csrf(request, session.csrf_token)
+    return session
+
+
+SignedIn = Annotated[Session, Depends(signed_in)]
+QueueOfficer = Annotated[Session, Depends(queue_officer)]
+ActingOfficer = Annotated[Session, Depends(acting_officer)]

@@ -1,0 +1,44 @@
+"""What the HTTP handlers use, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from bot.assembly import Assistant
+from bot.audit import AuditLog
+from bot.officer_store import OfficerStore, UserStore
+from channels.auth import SessionCodec
+from channels.delivery import DeliveryRouter
+from channels.errors import NotReady
+from channels.events import EventBus
+from channels.limits import RateLimiter
+from consular.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    assistant: Assistant
+    users: UserStore
+    officers: OfficerStore
+    audit: AuditLog
+    bus: EventBus
+    deliveries: DeliveryRouter
+    chat_limiter: RateLimiter
+    sessions: SessionCodec
+    # Set at shutdown, so that open event streams end instead of holding the server up.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def get_services(request: Request) -> Services:
+    services = getattr(request.app.state, "services", None)
+    if services is None:
+        raise NotReady("The assistant is starting; try again in a moment.")
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]

@@ -1,0 +1,79 @@
+"""What the Telegram channel keeps besides conversations: processed updates, chosen languages.
+
+Synchronous SQLAlchemy on the conversation database; handlers call it through
+``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.models import TelegramChat, TelegramUpdate, utcnow
+
+# Telegram drops an undelivered update after 24 hours; a week leaves room for outages.
+UPDATE_RETENTION = timedelta(days=7)
+
+
+class TelegramStore:
+    """Update ids taken for processing (each answered once) and each chat's language."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def claim_update(self, update_id: int) -> bool:
+        """Take the update for processing; False when it was taken before (a redelivery)."""
+        with self._sessions() as session:
+            session.add(TelegramUpdate(update_id=update_id, received_at=utcnow()))
+            try:
+                session.commit()
+            except IntegrityError:
+                # The primary key decides, so two webhook calls at once cannot both win.
+                session.rollback()
+                return False
+        return True
+
+    def release_update(self, update_id: int) -> None:
+        """Forget a claim whose processing failed, so that a redelivery is processed."""
+        with self._sessions() as session:
+            session.execute(delete(TelegramUpdate).where(TelegramUpdate.update_id == update_id))
+            session.commit()
+
+    def is_claimed(self, update_id: int) -> bool:
+        with self._sessions() as session:
+            return session.get(TelegramUpdate, update_id) is not None
+
+    def prune_updates(self, older_than: timedelta = UPDATE_RETENTION) -> int:
+        """Delete claims older than ``older_than``; returns how many."""
+        with self._sessions() as session:
+            result = session.execute(
+                delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - older_than)
+            )
+            session.commit()
+            return result.rowcount
+
+    def chosen_language(self, chat_id: str) -> str | None:
+        with self._sessions() as session:
+            return session.scalar(
+                select(TelegramChat.language).where(TelegramChat.chat_id == chat_id)
+            )
+
+    def choose_language(self, chat_id: str, language: str) -> None:
+        for _ in range(2):  # a concurrent first choice may insert the row between our steps
+            with self._sessions() as session:
+                row = session.get(TelegramChat, chat_id)
+                if row is None:
+                    session.add(
+                        TelegramChat(chat_id=chat_id, language=language, updated_at=utcnow())
+                    )
+                else:
+                    row.language, row.updated_at = language, utcnow()
+                try:
+                    session.commit()
+                    return
+                except IntegrityError:
+                    session.rollback()
+        raise RuntimeError(f"could not record the language of chat {chat_id}")

@@ -1,0 +1,91 @@
+"""The Telegram channel's own sentences (commands, buttons, labels) in vi, en and fr.
+
+The assistant's answers come from the engine in the user's language; these are only the
+words of the chat interface around them. Other languages fall back to English.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en", "fr")
+LANGUAGE_BUTTONS = {"vi": "Tiếng Việt", "en": "English", "fr": "Français"}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "vi": {
+        "welcome": (
+            "Xin chào! Tôi là Trợ lý Lãnh sự. Tôi trả lời các câu hỏi về hộ chiếu, hộ tịch, "
+            "quốc tịch, hợp pháp hóa lãnh sự, thị thực và bảo hộ công dân, dựa trên hướng dẫn "
+            "đã được rà soát, kèm nguồn.\n\n"
+            "/human: nói chuyện với cán bộ lãnh sự\n"
+            "/hotline: đường dây nóng bảo hộ công dân\n\n"
+            "Khẩn cấp (24/7): {hotline}\n\n"
+            "Chọn ngôn ngữ:"
+        ),
+        "language_set": "Đã chọn tiếng Việt. Bạn cứ nhắn câu hỏi của mình.",
+        "hotline": "Đường dây nóng bảo hộ công dân Việt Nam (24/7): {hotline}",
+        "hotline_mission": "{mission}: {mission_hotline}",
+        "sources": "Nguồn",
+        "reviewed": "rà soát ngày {reviewed}",
+        "officer": "Cán bộ lãnh sự:",
+        "not_text": "Tôi chỉ đọc được tin nhắn chữ. Bạn vui lòng nhắn câu hỏi bằng chữ.",
+        "invalid": "Tin nhắn cần có từ 1 đến {limit} ký tự. Bạn vui lòng nhắn ngắn gọn hơn.",
+        "error": (
+            "Xin lỗi, đã có lỗi khi xử lý tin nhắn của bạn; bạn vui lòng gửi lại sau ít phút. "
+            "Trường hợp khẩn cấp, hãy gọi đường dây nóng bảo hộ công dân (24/7): {hotline}."
+        ),
+    },
+    "en": {
+        "welcome": (
+            "Hello! I am the Consular Assistant. I answer questions about passports, civil "
+            "status, nationality, legalization, visas and help for citizens abroad, from "
+            "reviewed guidance, with its sources.\n\n"
+            "/human: talk to a consular officer\n"
+            "/hotline: the citizen protection hotline\n\n"
+            "Emergency (24/7): {hotline}\n\n"
+            "Choose your language:"
+        ),
+        "language_set": "English it is. Ask me your question.",
+        "hotline": "Vietnamese citizen protection hotline (24/7): {hotline}",
+        "hotline_mission": "{mission}: {mission_hotline}",
+        "sources": "Sources",
+        "reviewed": "reviewed {reviewed}",
+        "officer": "Consular officer:",
+        "not_text": "I can only read text messages. Please type your question.",
+        "invalid": "A message must have 1 to {limit} characters. Please send a shorter one.",
+        "error": (
+            "Sorry, something went wrong with your message; please send it again in a few "
+            "minutes. In an emergency, call the 24/7 citizen protection hotline {hotline}."
+        ),
+    },
+    "fr": {
+        "welcome": (
+            "Bonjour ! Je suis l'Assistant consulaire. Je réponds aux questions sur les "
+            "passeports, l'état civil, la nationalité, la légalisation, les visas et l'aide aux "
+            "citoyens à l'étranger, à partir de guides vérifiés, avec leurs sources.\n\n"
+            "/human : parler à un agent consulaire\n"
+            "/hotline : la ligne d'urgence de protection consulaire\n\n"
+            "Urgence (24 h/24) : {hotline}\n\n"
+            "Choisissez votre langue :"
+        ),
+        "language_set": "Français choisi. Posez-moi votre question.",
+        "hotline": "Ligne d'urgence de protection des citoyens vietnamiens (24 h/24) : {hotline}",
+        "hotline_mission": "{mission} : {mission_hotline}",
+        "sources": "Sources",
+        "reviewed": "vérifié le {reviewed}",
+        "officer": "Agent consulaire :",
+        "not_text": "Je ne lis que les messages écrits. Merci d'écrire votre question.",
+        "invalid": "Un message doit compter de 1 à {limit} caractères. Merci d'en envoyer un plus court.",
+        "error": (
+            "Désolé, une erreur s'est produite avec votre message ; merci de le renvoyer dans "
+            "quelques minutes. En cas d'urgence, appelez la ligne d'urgence 24 h/24 {hotline}."
+        ),
+    },
+}
+
+
+def interface_language(lang: str | None) -> str:
+    """``lang`` when the interface speaks it, else English."""
+    return lang if lang in TEXTS else "en"
+
+
+def text(lang: str | None, key: str, **values: object) -> str:
+    return TEXTS[interface_language(lang)][key].format(**values)
