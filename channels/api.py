@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from bot.engine import MAX_MESSAGE_CHARS, EngineResult
+from bot.engine import EngineResult, InvalidMessageError, validate_message
 from bot.officer_store import QUEUE_STATUSES
 from bot.store import MessageRecord
 from channels.errors import NotReady, RateLimited
@@ -33,14 +33,11 @@ class ChatRequest(BaseModel):
     @field_validator("message")
     @classmethod
     def _trimmed_length(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("the message is empty; type a question")
-        if len(value) > MAX_MESSAGE_CHARS:
-            raise ValueError(
-                f"the message has {len(value)} characters; at most {MAX_MESSAGE_CHARS} are allowed"
-            )
-        return value
+        # The engine's own rule, checked here so that a bad message is a 422 like the rest.
+        try:
+            return validate_message(value)
+        except InvalidMessageError as error:
+            raise ValueError(error.user_message) from error
 
 
 class RatingRequest(BaseModel):
