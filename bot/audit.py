@@ -12,7 +12,10 @@ from bot.models import AuditEntry, utcnow
 from bot.redaction import redact
 
 AUDIT_ACTIONS = frozenset(
-    {"sign_in", "sign_in_failed", "sign_out", "claim", "reply", "note", "resolve", "release"}
+    {"sign_in", "sign_in_failed", "sign_in_throttled", "sign_out"}
+    | {"claim", "reply", "note", "resolve", "release"}
+    # Retention: the scheduled job's per-conversation changes, and erasure on request.
+    | {"retention_anonymise", "retention_delete", "erase"}
 )
 _DETAIL_MAX = 500
 
@@ -36,19 +39,31 @@ class AuditLog:
     ) -> None:
         """Commit one entry; ``detail`` is redacted and shortened (a reply's text is in
         the conversation itself, the log only says who did what and when)."""
+        with self._sessions() as session:
+            self.add(session, actor, action, conversation_id, detail)
+            session.commit()
+
+    @staticmethod
+    def add(
+        session: Session,
+        actor: str,
+        action: str,
+        conversation_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Add one entry to ``session`` without committing: the entry then commits (or
+        rolls back) together with the change it records."""
         if action not in AUDIT_ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
-        with self._sessions() as session:
-            session.add(
-                AuditEntry(
-                    actor=actor[:64],
-                    action=action,
-                    conversation_id=conversation_id,
-                    detail=redact(detail)[:_DETAIL_MAX] if detail else None,
-                    created_at=utcnow(),
-                )
+        session.add(
+            AuditEntry(
+                actor=actor[:64],
+                action=action,
+                conversation_id=conversation_id,
+                detail=redact(detail)[:_DETAIL_MAX] if detail else None,
+                created_at=utcnow(),
             )
-            session.commit()
+        )
 
     def entries(self, conversation_id: str | None = None, *, limit: int = 200) -> list[AuditRecord]:
         """The newest entries, of one conversation or of all, newest first."""

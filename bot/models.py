@@ -107,10 +107,13 @@ class Conversation(Base):
     handoff_reason: Mapped[str | None] = mapped_column(Text)
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed: the retention job selects conversations by their last activity.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by: Mapped[str | None] = mapped_column(String(64))
     resolution: Mapped[str | None] = mapped_column(Text)
+    # Set when retention removed the texts; the row stays for analytics.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Message(Base):

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.assembly import Assistant, build_assistant
 from bot.audit import AuditLog
 from bot.officer_store import OfficerStore, UserStore
+from bot.retention import Retention
 from channels import api, console, console_api
 from channels.auth import SessionCodec
 from channels.console import TEMPLATES
@@ -94,16 +95,18 @@ def _services(
     to_page = EventDelivery(bus)
     router = DeliveryRouter({"web": to_page, "api": to_page, **(deliveries or {})})
     sessions = assistant.store.sessions
+    audit = AuditLog(sessions)
     return Services(
         settings=settings,
         assistant=assistant,
         users=UserStore(sessions),
         officers=OfficerStore(assistant.store),
-        audit=AuditLog(sessions),
+        audit=audit,
         bus=bus,
         deliveries=router,
         chat_limiter=RateLimiter(settings.rate_limit_per_minute),
         sessions=SessionCodec.from_settings(settings),
+        retention=Retention.from_settings(settings, sessions, audit),
     )
 
 

@@ -110,6 +110,13 @@ def require_queue_role(session: Session) -> None:
         )
 
 
+def require_admin_role(session: Session) -> None:
+    if session.user.role != "admin":
+        raise Forbidden(
+            f"Only administrators may do this; your role is {session.user.role.replace('_', ' ')}."
+        )
+
+
 async def check_csrf(request: Request, expected: str | None) -> None:
     """Refuse a POST whose token (header, or form field) is not the expected one."""
     given = request.headers.get(CSRF_HEADER)

@@ -22,6 +22,7 @@ from channels.services import Services, ServicesDep
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 router = APIRouter(prefix="/console", include_in_schema=False)
+TOO_MANY_ATTEMPTS = "Too many failed sign-ins: wait a few minutes, then try again."
 
 
 @router.get("", response_class=HTMLResponse)
@@ -54,8 +55,13 @@ async def login(
     login_cookie = services.sessions.loads(request.cookies.get(LOGIN_CSRF_COOKIE)) or {}
     await check_csrf(request, login_cookie.get("csrf"))
     username = username.strip().lower()
+    attempts_key = f"{request.client.host if request.client else '-'}:{username}"
+    if services.sign_in_limiter.blocked(attempts_key):
+        await run_in_threadpool(services.audit.record, username or "-", "sign_in_throttled")
+        return _login_form(request, services, error=TOO_MANY_ATTEMPTS, status_code=429)
     user = await run_in_threadpool(services.users.authenticate, username, password)
     if user is None:
+        services.sign_in_limiter.hit(attempts_key)
         await run_in_threadpool(services.audit.record, username or "-", "sign_in_failed")
         return _login_form(request, services, error="Wrong username or password.", status_code=401)
     await run_in_threadpool(services.audit.record, user.username, "sign_in")

@@ -1,4 +1,5 @@
-"""The console's JSON API: queue, conversation view, claim, reply, notes, resolve, release.
+"""The console's JSON API: queue, conversation view, claim, reply, notes, resolve, release,
+and erasure (administrators only).
 
 Every action is written to the audit log; a reply is stored as an officer message before
 it is acknowledged, then delivered on the citizen's channel.
@@ -18,7 +19,7 @@ from bot.engine import MAX_MESSAGE_CHARS
 from bot.officer_store import QueueItem
 from bot.store import ConversationRecord
 from channels.api import message_json
-from channels.console_deps import ActingOfficer, QueueOfficer
+from channels.console_deps import ActingAdmin, ActingOfficer, QueueOfficer
 from channels.errors import ClaimConflict, NotClaimedByYou
 from channels.events import QUEUE_TOPIC, conversation_topic
 from channels.services import Services, ServicesDep
@@ -152,6 +153,16 @@ async def release(conversation_id: str, session: ActingOfficer, services: Servic
     await run_in_threadpool(services.audit.record, officer, "release", conversation_id)
     await _announce(services, conversation_id, "released")
     return {"conversation_id": conversation_id, "claimed_by": None}
+
+
+@router.post("/conversations/{conversation_id}/erase")
+async def erase(conversation_id: str, session: ActingAdmin, services: ServicesDep) -> dict:
+    """Delete the conversation whole at the citizen's request: administrators only."""
+    admin = session.user.username
+    await run_in_threadpool(services.retention.erase, conversation_id, admin)
+    # It may have been waiting in the queue.
+    await services.bus.publish(QUEUE_TOPIC, {"type": "queue"})
+    return {"conversation_id": conversation_id, "erased_by": admin}
 
 
 async def _own(services: Services, conversation_id: str, officer: str) -> ConversationRecord:

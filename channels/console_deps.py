@@ -1,4 +1,5 @@
-"""Dependencies of the console routes: the signed-in officer, with CSRF on every POST."""
+"""Dependencies of the console routes: the signed-in officer or administrator, with CSRF
+on every POST."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from channels.auth import Session, check_csrf, require_queue_role, require_session
+from channels.auth import (
+    Session,
+    check_csrf,
+    require_admin_role,
+    require_queue_role,
+    require_session,
+)
 from channels.services import Services, get_services
 
 
@@ -28,6 +35,16 @@ async def acting_officer(
     return session
 
 
+async def acting_admin(
+    request: Request, session: Annotated[Session, Depends(signed_in)]
+) -> Session:
+    """An administrator's POST (erasure): other roles get 403, and CSRF as for officers."""
+    require_admin_role(session)
+    await check_csrf(request, session.csrf_token)
+    return session
+
+
 SignedIn = Annotated[Session, Depends(signed_in)]
 QueueOfficer = Annotated[Session, Depends(queue_officer)]
 ActingOfficer = Annotated[Session, Depends(acting_officer)]
+ActingAdmin = Annotated[Session, Depends(acting_admin)]

@@ -103,6 +103,14 @@ class RateLimiter:
         hits.append(now)
         return None
 
+    def blocked(self, key: str) -> bool:
+        """Whether ``key`` has used up its hits in the current window (counts nothing)."""
+        hits = self._hits.get(key)
+        if not hits:
+            return False
+        now = time.monotonic()
+        return sum(1 for t in hits if t > now - self.window) >= self.limit
+
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, h in self._hits.items() if not h or h[-1] <= now - self.window]:
             del self._hits[key]

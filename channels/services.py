@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from bot.assembly import Assistant
 from bot.audit import AuditLog
 from bot.officer_store import OfficerStore, UserStore
+from bot.retention import Retention
 from channels.auth import SessionCodec
 from channels.delivery import DeliveryRouter
 from channels.errors import NotReady
@@ -30,6 +31,9 @@ class Services:
     deliveries: DeliveryRouter
     chat_limiter: RateLimiter
     sessions: SessionCodec
+    retention: Retention
+    # Failed sign-ins per address and username: a password cannot be guessed at speed.
+    sign_in_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, window=300.0))
     # Set at shutdown, so that open event streams end instead of holding the server up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -44,4 +44,13 @@ def main() -> None:
         sys.exit(1)
 
 
-from consular import cli_bot, cli_eval, cli_kb, cli_search, cli_serve, cli_telegram, cli_users  # noqa: E402,F401  (register commands)
+from consular import (  # noqa: E402,F401  (register commands)
+    cli_bot,
+    cli_eval,
+    cli_kb,
+    cli_retention,
+    cli_search,
+    cli_serve,
+    cli_telegram,
+    cli_users,
+)

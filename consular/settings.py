@@ -119,6 +119,17 @@ class Settings(BaseSettings):
     rate_limit_key: Literal["ip", "conversation"] = Field(
         default="ip", description="What the chat rate limit counts by: client IP or conversation."
     )
+    retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Conversations without activity for this many days are deleted or "
+        "anonymised by `consular retention run`.",
+    )
+    retention_action: Literal["delete", "anonymise"] = Field(
+        default="anonymise",
+        description="'anonymise' keeps the conversation's statistics without its texts; "
+        "'delete' removes it whole.",
+    )
 
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="The bot's token from @BotFather; unset disables Telegram."

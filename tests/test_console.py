@@ -109,6 +109,19 @@ def test_a_wrong_password_is_refused_and_audited(app):
         assert ("lan", "sign_in_failed") in _audit(app)
 
 
+def test_repeated_wrong_passwords_lock_the_sign_in_for_a_while(app):
+    with TestClient(app) as client:
+        for _ in range(5):
+            wrong = {"username": "lan", "password": "guess", "csrf_token": login_token(client)}
+            assert client.post("/console/login", data=wrong).status_code == 401
+        right = {"username": "lan", "password": PASSWORD, "csrf_token": login_token(client)}
+        response = client.post("/console/login", data=right, follow_redirects=False)
+        assert response.status_code == 429
+        assert "Too many failed sign-ins" in response.text
+        assert "consular_session" not in client.cookies
+        assert ("lan", "sign_in_throttled") in _audit(app)
+
+
 def test_sign_in_without_the_form_token_is_refused(app):
     with TestClient(app) as client:
         login_token(client)
