@@ -15,6 +15,8 @@ from consular.settings import DEFAULT_KB_DIR, Settings  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
+# SQLite and PostgreSQL stores for every module (database_url, db_engine, store).
+pytest_plugins = ["tests.db_fixtures"]
 
 
 def make_doc(

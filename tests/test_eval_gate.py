@@ -38,7 +38,6 @@ def test_eval_files_follow_the_format_and_cover_every_catalogue_id():
     assert test_ids == ids
 
 
-
 @pytest.mark.parametrize("name", CONVERSATION_SETS)
 def test_conversation_sets_meet_the_thresholds(sample_searcher, conversation_store, name):
     from evals.conversation_eval import evaluate_conversation

@@ -9,22 +9,8 @@ import pytest
 import sqlalchemy
 
 from bot.audit import AuditLog
-from bot.database import default_database_url, make_engine, upgrade_database
 from bot.officer_store import InvalidAccountError, OfficerStore, UserExistsError, UserStore
 from bot.store import ConversationStore
-from tests.test_store import postgres_admin, postgres_url  # noqa: F401  (fixtures)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> ConversationStore:
-    if request.param == "sqlite":
-        url = default_database_url(tmp_path / "db")
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    upgrade_database(engine)
-    request.addfinalizer(engine.dispose)
-    return ConversationStore(engine)
 
 
 def _waiting(store: ConversationStore, status: str = "requested") -> str:

@@ -12,7 +12,6 @@ from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from bot.audit import AuditLog
-from bot.database import default_database_url, make_engine, upgrade_database
 from bot.models import AuditEntry, Conversation, HandoffEvent, Message, SafetyEvent, utcnow
 from bot.officer_store import OfficerStore
 from bot.retention import REMOVED, Retention
@@ -20,23 +19,10 @@ from bot.store import ConversationStore
 from consular.cli import app as cli
 from consular.errors import ConversationNotFound
 from tests.test_console import app, lan  # noqa: F401  (fixtures)
-from tests.test_store import postgres_admin, postgres_url  # noqa: F401  (fixtures)
 from tests.web_helpers import PASSWORD, add_user, login_token, sign_in
 
 CITATION = {"doc_id": "passport-lost", "lang": "vi", "title": "Mất hộ chiếu"}
 CITIZEN_TEXT = "Tôi mất hộ chiếu C1234567, gọi tôi ở 0912 345 678"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path) -> ConversationStore:
-    if request.param == "sqlite":
-        url = default_database_url(tmp_path / "db")
-    else:
-        url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    upgrade_database(engine)
-    request.addfinalizer(engine.dispose)
-    return ConversationStore(engine)
 
 
 def _retention(store: ConversationStore, action: str = "anonymise", **kwargs) -> Retention:

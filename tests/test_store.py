@@ -1,19 +1,15 @@
 """The conversation store and its migrations, on SQLite and on PostgreSQL.
 
-PostgreSQL comes from CONSULAR_TEST_POSTGRES_URL (default: the local ``test`` database);
-each test gets a schema of its own, dropped afterwards. When PostgreSQL cannot be
-reached those cases are skipped, except under CI=true, where they fail.
+The SQLite/PostgreSQL fixtures (``database_url``, ``db_engine``, ``store``) live in
+``tests/db_fixtures.py``.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
-import os
 import secrets
 import threading
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -22,19 +18,15 @@ import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import CheckConstraint, inspect, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from bot.database import default_database_url, make_engine, upgrade_database
 from bot.models import Base
 from bot.store import ConversationStore
 from consular.errors import ConsularError, ConversationNotFound
 from consular.settings import Settings
+from tests.db_fixtures import skip_or_fail_without_postgres
 
-POSTGRES_URL = os.environ.get(
-    "CONSULAR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1")
 TABLES = {
     "conversations",
     "messages",
@@ -44,6 +36,7 @@ TABLES = {
     "audit_log",
     "officer_notes",
     "ratings",
+    "answer_ratings",
 }
 
 
@@ -61,74 +54,6 @@ def _head_revision() -> str:
     return head
 
 
-@functools.cache
-def postgres_problem() -> str | None:
-    """Why PostgreSQL cannot be used, or None; probed once per session."""
-    # A short connect timeout: an unreachable host must not stall the suite.
-    engine = sqlalchemy.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        shown = make_url(POSTGRES_URL).render_as_string(hide_password=True)
-        return f"PostgreSQL unreachable at {shown}: {exc.orig}"
-    finally:
-        engine.dispose()
-    return None
-
-
-def skip_or_fail_without_postgres() -> None:
-    problem = postgres_problem()
-    if problem is None:
-        return
-    if IN_CI:
-        pytest.fail(f"{problem} (CI=true: the PostgreSQL tests must run)")
-    pytest.skip(problem)
-
-
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[sqlalchemy.Engine]:
-    """An engine on the test database, or a skip (a failure under CI) when it is down."""
-    skip_or_fail_without_postgres()
-    engine = make_engine(POSTGRES_URL)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def postgres_url(postgres_admin: sqlalchemy.Engine) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, so every test starts from nothing."""
-    schema = f"consular_test_{secrets.token_hex(6)}"
-    with postgres_admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with postgres_admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return default_database_url(tmp_path / "data")
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
-    engine = make_engine(database_url)
-    upgrade_database(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def store(engine: sqlalchemy.Engine) -> ConversationStore:
-    return ConversationStore(engine)
-
-
 def test_postgresql_is_reachable() -> None:
     """Under CI=true a missing PostgreSQL is a failure, reported here as well as below."""
     skip_or_fail_without_postgres()
@@ -137,8 +62,8 @@ def test_postgresql_is_reachable() -> None:
 # -- migrations and engines ----------------------------------------------------------------
 
 
-def test_migrations_create_every_table_matching_the_models(engine: sqlalchemy.Engine) -> None:
-    inspector = inspect(engine)
+def test_migrations_create_every_table_matching_the_models(db_engine: sqlalchemy.Engine) -> None:
+    inspector = inspect(db_engine)
     assert TABLES | {"alembic_version"} <= set(inspector.get_table_names())
     unique = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("messages")}
     assert ("conversation_id", "client_ref") in unique
@@ -151,7 +76,7 @@ def test_migrations_create_every_table_matching_the_models(engine: sqlalchemy.En
             if isinstance(c, CheckConstraint)
         }
         assert {c["name"] for c in inspector.get_check_constraints(table)} == expected
-    with engine.connect() as connection:
+    with db_engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == (
             _head_revision()
         )

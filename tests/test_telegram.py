@@ -40,7 +40,6 @@ from consular.settings import Settings
 from knowledge.base import KnowledgeBase
 from tests.conftest import build_engine
 from tests.telegram_server import BotApiServer, Failure, callback_update, text_update
-from tests.test_store import database_url, postgres_admin, postgres_url  # noqa: F401
 
 HOTLINE = "+84 981 84 84 84"
 OSAKA_HOTLINE = "+81 90 4769 6789"
