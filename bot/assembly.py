@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from bot.audit import AuditLog
 from bot.composer import AnswerComposer, Messages
 from bot.database import make_engine, upgrade_database
 from bot.engine import ConversationEngine
 from bot.generative import GenerativeAnswerer, build_chat_model, build_local_chat_model
+from bot.live_knowledge import LiveKnowledge
 from bot.places import MissionMatcher
 from bot.safety import SafetyClassifier
 from bot.safety_checks import SafetyChecks
@@ -15,18 +18,28 @@ from bot.safety_model import trained_model
 from bot.store import ConversationStore
 from consular.settings import Settings
 from knowledge.base import KnowledgeBase
+from knowledge.missions import load_missions
+from knowledge.workflow import ContentWorkflow
 from retrieval.search import HybridSearcher
 from retrieval.service import RetrievalService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class Assistant:
-    """The engine and what it was built from (kept for channels and health checks)."""
+    """The engine and what it was built from (kept for channels and health checks).
+
+    ``knowledge`` is the snapshot the engine started with (its mission directory does
+    not change); the engine's current documents follow ``live.refresh()``.
+    """
 
     engine: ConversationEngine
     store: ConversationStore
     knowledge: KnowledgeBase
     retrieval: RetrievalService
+    content: ContentWorkflow | None = None
+    live: LiveKnowledge | None = None
 
 
 def open_store(settings: Settings) -> ConversationStore:
@@ -52,16 +65,44 @@ def build_generator(settings: Settings) -> GenerativeAnswerer | None:
     return GenerativeAnswerer(model, timeout=settings.llm_timeout_seconds)
 
 
+def known_mission_ids(settings: Settings) -> frozenset[str] | None:
+    """The mission directory's ids; None (no check) when the directory has problems."""
+    missions, problems = load_missions(settings.missions_file)
+    return None if problems else missions.ids
+
+
+def build_content_workflow(
+    settings: Settings, store: ConversationStore, mission_ids: frozenset[str] | None
+) -> ContentWorkflow:
+    """The content workflow on the conversation database (the web app and the CLI)."""
+    return ContentWorkflow(
+        store.sessions,
+        AuditLog(store.sessions),
+        review_max_age_days=settings.content_review_max_age_days,
+        mission_ids=mission_ids,
+    )
+
+
 def build_assistant(settings: Settings, *, store: ConversationStore | None = None) -> Assistant:
-    """Load the knowledge base, bring the index up to date, and wire the engine."""
-    knowledge = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
-    retrieval = RetrievalService.from_settings(settings)
-    retrieval.index(knowledge.published())
+    """Import changed guidance files into the content store, index what is published
+    there, and wire the engine to it (later publishes reach it through ``live``)."""
     store = store or open_store(settings)
+    missions, mission_problems = load_missions(settings.missions_file)
+    content = build_content_workflow(settings, store, None if mission_problems else missions.ids)
+    report = content.sync_files(settings.kb_dir)
+    for problem in report.problems:
+        log.warning("guidance file not published: %s", problem)
+    signature = content.live_signature()
+    documents = content.published_documents()
+    knowledge = KnowledgeBase(documents, missions, mission_problems)
+    retrieval = RetrievalService.from_settings(settings)
+    retrieval.index(documents)
     engine = wire_engine(
         settings, retrieval.build_searcher(), knowledge, store, build_generator(settings)
     )
-    return Assistant(engine, store, knowledge, retrieval)
+    live = LiveKnowledge(content, retrieval, engine, missions, signature=signature)
+    content.on_change = live.refresh
+    return Assistant(engine, store, knowledge, retrieval, content, live)
 
 
 def build_safety(settings: Settings) -> SafetyChecks:

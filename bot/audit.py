@@ -16,6 +16,13 @@ AUDIT_ACTIONS = frozenset(
     | {"claim", "reply", "note", "resolve", "release"}
     # Retention: the scheduled job's per-conversation changes, and erasure on request.
     | {"retention_anonymise", "retention_delete", "erase"}
+    # Content workflow: every change to a guidance document (knowledge/workflow.py).
+    | {"content_draft", "content_import", "content_submit", "content_publish"}
+    | {"content_reject", "content_retire", "content_rollback", "content_sync"}
+    # Knowledge gaps: a draft started from a group of questions or from an officer's reply.
+    | {"gap_draft", "officer_reply_draft"}
+    # Analytics: a figure downloaded as CSV (the data leaves the console).
+    | {"analytics_export"}
 )
 _DETAIL_MAX = 500
 

@@ -69,6 +69,8 @@ class EngineResult:
     handoff_status: str
     handoff_reason: str | None
     trace: dict = field(default_factory=dict)
+    # The stored assistant message: channels use it to attach "was this helpful?".
+    message_id: int | None = None
 
     def to_api(self) -> dict:
         """The JSON body of ``POST /api/v1/chat`` (../shared/spec/chat-api.md)."""
@@ -77,6 +79,7 @@ class EngineResult:
             reply = {**asdict(self.reply), "confidence": round(self.reply.confidence, 4)}
         return {
             "conversation_id": self.conversation_id,
+            "message_id": self.message_id,
             "reply": reply,
             "handoff": {"status": self.handoff_status, "reason": self.handoff_reason},
         }
@@ -91,6 +94,20 @@ def validate_message(message: str) -> str:
             f"The message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS})."
         )
     return text
+
+
+@dataclass(frozen=True)
+class KnowledgeView:
+    """What one message is answered from: the searcher and the published documents of
+    the same moment. Swapped whole on publish, so a message never mixes two versions."""
+
+    searcher: HybridSearcher
+    knowledge: KnowledgeBase
+    published: dict[tuple[str, str], GuidanceDocument]
+
+    @classmethod
+    def of(cls, searcher: HybridSearcher, knowledge: KnowledgeBase) -> KnowledgeView:
+        return cls(searcher, knowledge, {(d.id, d.lang): d for d in knowledge.published()})
 
 
 class ConversationEngine:
@@ -109,9 +126,7 @@ class ConversationEngine:
         thresholds: Thresholds | None = None,
         generator: GenerativeAnswerer | None = None,
     ) -> None:
-        self._searcher = searcher
-        self._kb = knowledge
-        self._published = {(d.id, d.lang): d for d in knowledge.published()}
+        self._view = KnowledgeView.of(searcher, knowledge)
         self._store = store
         self._safety = safety
         self._composer = composer
@@ -121,6 +136,16 @@ class ConversationEngine:
         self._hotline = hotline
         self._thresholds = thresholds or Thresholds()
         self._generator = generator
+
+    @property
+    def searcher(self) -> HybridSearcher:
+        """The searcher of the current knowledge view (it changes on publish)."""
+        return self._view.searcher
+
+    def use_knowledge(self, searcher: HybridSearcher, knowledge: KnowledgeBase) -> None:
+        """Answer from now on from ``knowledge`` (after a publish or retire); messages
+        already being answered finish on the view they started with."""
+        self._view = KnowledgeView.of(searcher, knowledge)
 
     # -- entry point -------------------------------------------------------------------
 
@@ -151,14 +176,18 @@ class ConversationEngine:
             return EngineResult(
                 conversation.id, None, conversation.handoff_status, conversation.handoff_reason
             )
-        return self._respond(conversation, text, language)
+        return self._respond(self._view, conversation, text, language)
 
     # -- decisions ---------------------------------------------------------------------
 
     def _respond(
-        self, conversation: ConversationRecord, text: str, language: str | None
+        self,
+        view: KnowledgeView,
+        conversation: ConversationRecord,
+        text: str,
+        language: str | None,
     ) -> EngineResult:
-        lang = language or self._detect_language(text, conversation)
+        lang = language or self._detect_language(view, text, conversation)
         reply_lang = self._messages.reply_language(lang)
         verdict = self._safety.check(text, follow_up=self._is_follow_up(conversation, text))
         mission = self._missions.find(text) or self._directory.get(conversation.mission_id or "")
@@ -167,7 +196,7 @@ class ConversationEngine:
         )
 
         if verdict.emergency:
-            return self._emergency(conversation, text, lang, reply_lang, verdict, mission)
+            return self._emergency(view, conversation, lang, reply_lang, verdict, mission)
         if verdict.manipulation:
             self._store.log_safety_event(conversation.id, verdict.manipulation, text)
             log.warning("declined manipulation attempt: %s", verdict.reason)
@@ -175,12 +204,12 @@ class ConversationEngine:
         if verdict.human_request or (
             verdict.affirmative and conversation.handoff_status == "offered"
         ):
-            return self._to_officer(conversation, text, lang, reply_lang, verdict)
+            return self._to_officer(view, conversation, text, lang, reply_lang, verdict)
         if verdict.out_of_scope:
             return self._decline(conversation, reply_lang, "decline_scope")
-        return self._answer(conversation, text, lang, reply_lang, mission)
+        return self._answer(view, conversation, text, lang, reply_lang, mission)
 
-    def _emergency(self, conversation, text, lang, reply_lang, verdict: SafetyVerdict, mission):
+    def _emergency(self, view, conversation, lang, reply_lang, verdict: SafetyVerdict, mission):
         if mission:
             alert = self._messages.get(
                 reply_lang,
@@ -192,7 +221,7 @@ class ConversationEngine:
         else:
             alert = self._messages.get(reply_lang, "emergency", hotline=self._hotline)
         # No retrieval here: the reply must not wait, and the kind says which guidance applies.
-        doc = self._version(EMERGENCY_DOCS.get(verdict.emergency, EMERGENCY_DOC), lang, None)
+        doc = self._version(view, EMERGENCY_DOCS.get(verdict.emergency, EMERGENCY_DOC), lang, None)
         parts = [alert]
         if mission:
             parts.append(self._composer.mission_details(mission, reply_lang))
@@ -202,7 +231,7 @@ class ConversationEngine:
         reply = Reply("\n\n".join(parts), reply_lang, [Citation.of(doc)], 1.0, False)
         return self._finish(conversation, reply, None, doc.id)
 
-    def _to_officer(self, conversation, text, lang, reply_lang, verdict: SafetyVerdict):
+    def _to_officer(self, view, conversation, text, lang, reply_lang, verdict: SafetyVerdict):
         reason = (
             "accepted the offer of an officer"
             if not verdict.human_request
@@ -214,24 +243,37 @@ class ConversationEngine:
         response = None
         if verdict.human_request:
             # "I'd like an officer about renouncing my nationality": point to the guidance too.
-            response = self._searcher.search(self._retrieval_text(text), lang=lang, k=1)
+            response = view.searcher.search(self._retrieval_text(text), lang=lang, k=1)
             if response.results and response.confidence >= self._thresholds.answer:
-                doc = self._version(response.results[0].doc_id, lang, response)
+                doc = self._version(view, response.results[0].doc_id, lang, response)
                 citations = [Citation.of(doc)]
                 parts.append(self._composer.source_line(citations[0], reply_lang))
         confidence = response.confidence if citations else 0.0
         reply = Reply("\n\n".join(parts), reply_lang, citations, confidence, False)
-        self._save_reply(conversation.id, reply, response)
-        return EngineResult(conversation.id, reply, record.handoff_status, record.handoff_reason)
+        message_id = self._save_reply(conversation.id, reply, response)
+        return EngineResult(
+            conversation.id,
+            reply,
+            record.handoff_status,
+            record.handoff_reason,
+            message_id=message_id,
+        )
 
     def _decline(self, conversation, reply_lang, key: str):
         reply = Reply(self._messages.get(reply_lang, key), reply_lang, [], 0.0, True)
-        self._save_reply(conversation.id, reply, None)
+        # The trace says which decline it was: the knowledge-gaps report looks at scope ones.
+        message_id = self._save_reply(conversation.id, reply, None, trace={"decline": key})
         current = self._store.get_conversation(conversation.id)
-        return EngineResult(conversation.id, reply, current.handoff_status, current.handoff_reason)
+        return EngineResult(
+            conversation.id,
+            reply,
+            current.handoff_status,
+            current.handoff_reason,
+            message_id=message_id,
+        )
 
-    def _answer(self, conversation, text, lang, reply_lang, mission: Mission | None):
-        response = self._searcher.search(self._retrieval_text(text), lang=lang, k=3)
+    def _answer(self, view, conversation, text, lang, reply_lang, mission: Mission | None):
+        response = view.searcher.search(self._retrieval_text(text), lang=lang, k=3)
         doc_id, confidence = self._topic(conversation, text, response)
         if doc_id is None or confidence < self._thresholds.answer:
             record = self._store.set_handoff(
@@ -240,18 +282,19 @@ class ConversationEngine:
             reply = Reply(
                 self._messages.get(reply_lang, "offer"), reply_lang, [], confidence, False
             )
-            self._save_reply(conversation.id, reply, response)
+            message_id = self._save_reply(conversation.id, reply, response)
             return EngineResult(
                 conversation.id,
                 reply,
                 record.handoff_status,
                 record.handoff_reason,
                 response.to_dict(),
+                message_id,
             )
-        doc = self._version(doc_id, lang, response)
+        doc = self._version(view, doc_id, lang, response)
         generated = self._generator.answer(text, lang, response) if self._generator else None
         if generated:
-            cited = [self._version(d, lang, response) for d in generated.doc_ids]
+            cited = [self._version(view, d, lang, response) for d in generated.doc_ids]
             reply = Reply(
                 generated.text, reply_lang, [Citation.of(d) for d in cited], confidence, False
             )
@@ -313,36 +356,51 @@ class ConversationEngine:
                 return message.confidence or 0.0
         return 0.0
 
-    def _version(self, doc_id: str, lang: str, response: SearchResponse | None) -> GuidanceDocument:
+    @staticmethod
+    def _version(
+        view: KnowledgeView, doc_id: str, lang: str, response: SearchResponse | None
+    ) -> GuidanceDocument:
         """The document in the user's language, else the version retrieval chose, else any."""
         results = response.results if response else []
         shown = next((h.lang for h in results if h.doc_id == doc_id), None)
         for candidate in (lang, shown, "en", "vi"):
-            if candidate and (doc_id, candidate) in self._published:
-                return self._published[(doc_id, candidate)]
-        return self._kb.get(doc_id)
+            if candidate and (doc_id, candidate) in view.published:
+                return view.published[(doc_id, candidate)]
+        return view.knowledge.get(doc_id)
 
-    def _detect_language(self, text: str, conversation: ConversationRecord) -> str:
+    @staticmethod
+    def _detect_language(view: KnowledgeView, text: str, conversation: ConversationRecord) -> str:
         # "ok", "yes", "vâng": too short to tell; keep the conversation's language.
         if conversation.language and len(words(text)) <= 2:
             return conversation.language
-        return self._searcher.detect_language(text)
+        return view.searcher.detect_language(text)
 
     def _finish(
         self, conversation, reply: Reply, response: SearchResponse | None, doc_id: str
     ) -> EngineResult:
-        self._save_reply(conversation.id, reply, response)
+        message_id = self._save_reply(conversation.id, reply, response)
         self._store.update_context(conversation.id, topic_doc_id=doc_id)
         current = self._store.get_conversation(conversation.id)
         trace = response.to_dict() if response else {}
         return EngineResult(
-            conversation.id, reply, current.handoff_status, current.handoff_reason, trace
+            conversation.id,
+            reply,
+            current.handoff_status,
+            current.handoff_reason,
+            trace,
+            message_id,
         )
 
     def _save_reply(
-        self, conversation_id: str, reply: Reply, response: SearchResponse | None
-    ) -> None:
-        self._store.add_message(
+        self,
+        conversation_id: str,
+        reply: Reply,
+        response: SearchResponse | None,
+        *,
+        trace: dict | None = None,
+    ) -> int:
+        """Store the reply; returns its message id."""
+        stored = self._store.add_message(
             conversation_id,
             "assistant",
             reply.text,
@@ -350,8 +408,9 @@ class ConversationEngine:
             citations=[asdict(c) for c in reply.citations],
             confidence=reply.confidence,
             declined=reply.declined,
-            trace=response.to_dict() if response else None,
+            trace=response.to_dict() if response else trace,
         )
+        return stored.id
 
     def _reply_already_given(
         self, conversation_id: str, user_message: MessageRecord
@@ -371,5 +430,9 @@ class ConversationEngine:
             following.declined,
         )
         return EngineResult(
-            conversation_id, reply, conversation.handoff_status, conversation.handoff_reason
+            conversation_id,
+            reply,
+            conversation.handoff_status,
+            conversation.handoff_reason,
+            message_id=following.id,
         )

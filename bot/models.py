@@ -248,10 +248,67 @@ class TelegramUpdate(Base):
 
 
 class TelegramChat(Base):
-    """What a Telegram chat chose with /start (its language), kept across conversations."""
+    """What a Telegram chat chose with /start (its language), kept across conversations,
+    and whether the bot waits for a comment on a rating."""
 
     __tablename__ = "telegram_chats"
 
     chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     language: Mapped[str | None] = mapped_column(String(16))
+    # Set after a 1-5 rating: the next text message is the comment on that conversation.
+    comment_for: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# -- content workflow (knowledge/workflow.py) ---------------------------------------------
+
+CONTENT_STATES = ("draft", "in_review", "published", "superseded", "retired", "rejected")
+CONTENT_ORIGINS = ("editor", "upload", "files", "gap", "officer_reply", "rollback")
+
+
+class ContentDocument(Base):
+    """One language version of one guidance document; its text lives in its revisions."""
+
+    __tablename__ = "content_documents"
+    __table_args__ = (UniqueConstraint("doc_id", "lang"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    doc_id: Mapped[str] = mapped_column(String(80))
+    lang: Mapped[str] = mapped_column(String(8))
+    # No foreign key: the two tables would refer to each other, which SQLite cannot
+    # create in one step; the workflow sets it to one of the document's own revisions.
+    live_revision_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class ContentRevision(Base):
+    """One saved version of a document; only its state and review fields ever change."""
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (
+        # Two editors saving at once must never get the same number.
+        UniqueConstraint("document_id", "number"),
+        CheckConstraint(_in("state", CONTENT_STATES), name="state"),
+        CheckConstraint(_in("origin", CONTENT_ORIGINS), name="origin"),
+        Index("ix_content_revisions_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("content_documents.id", ondelete="CASCADE")
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    markdown: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # sha256 of the file a "files" revision was imported from: unchanged files are skipped.
+    source_hash: Mapped[str | None] = mapped_column(String(64))

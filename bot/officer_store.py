@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.feedback import FeedbackStore
 from bot.models import USER_ROLES, Conversation, HandoffEvent, OfficerNote, Rating, User, utcnow
 from bot.store import ConversationRecord, ConversationStore
 from consular.errors import ConsularError, ConversationNotFound
@@ -192,18 +193,7 @@ class OfficerStore:
         """Keep the citizen's 1-5 rating; a second answer replaces the first."""
         if not 1 <= score <= 5:
             raise ValueError("a rating is 1 to 5")
-        self._conversations.get_conversation(conversation_id)
-        with self._sessions() as session:
-            row = session.scalars(
-                select(Rating).where(Rating.conversation_id == conversation_id)
-            ).first()
-            if row is None:
-                session.add(
-                    Rating(conversation_id=conversation_id, score=score, created_at=utcnow())
-                )
-            else:
-                row.score, row.created_at = score, utcnow()
-            session.commit()
+        FeedbackStore(self._sessions).rate_conversation(conversation_id, score)
 
     def rating(self, conversation_id: str) -> int | None:
         with self._sessions() as session:

@@ -1,9 +1,9 @@
 """Retention: old conversations are anonymised or deleted, and one can be erased on request.
 
 Anonymising keeps what the analytics count (the conversation row, its handoff events, the
-assistant's citations and confidence) and removes what a person wrote: citizen and officer
-texts, the chat reference, the resolution text, officer notes and retrieval traces (they
-quote the question). Each conversation's change commits together with its audit entry,
+assistant's citations and confidence, ratings and answer votes) and removes what a person
+wrote: citizen and officer texts, the chat reference, the resolution text, officer notes,
+rating comments and retrieval traces (they quote the question). Each conversation's change commits together with its audit entry,
 in batches, so a large table never sits in one long transaction.
 """
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.audit import AuditLog
 from bot.models import (
+    AnswerRating,
     AuditEntry,
     Conversation,
     HandoffEvent,
@@ -198,6 +199,13 @@ def _anonymise(session: Session, conversation_id: str, stamp: datetime) -> tuple
             .execution_options(synchronize_session=False)
         )
     notes = _delete_rows(session, OfficerNote, conversation_id)
+    # The score stays for the satisfaction figures; the comment is the citizen's words.
+    session.execute(
+        update(Rating)
+        .where(Rating.conversation_id == conversation_id)
+        .values(comment=None)
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
@@ -210,7 +218,9 @@ def _anonymise(session: Session, conversation_id: str, stamp: datetime) -> tuple
 def _delete(session: Session, conversation_id: str) -> tuple[int, int]:
     """Delete one conversation and what hangs on it; returns (messages, notes) deleted."""
     # Explicit rather than left to ON DELETE, so the counts are known and nothing depends
-    # on SQLite having foreign keys switched on for this connection.
+    # on SQLite having foreign keys switched on for this connection. Answer votes first:
+    # they point at the messages.
+    _delete_rows(session, AnswerRating, conversation_id)
     messages = _delete_rows(session, Message, conversation_id)
     notes = _delete_rows(session, OfficerNote, conversation_id)
     _delete_rows(session, HandoffEvent, conversation_id)
@@ -229,7 +239,11 @@ def _delete(session: Session, conversation_id: str) -> tuple[int, int]:
 
 def _delete_rows(
     session: Session,
-    model: type[Message] | type[OfficerNote] | type[HandoffEvent] | type[Rating],
+    model: type[Message]
+    | type[OfficerNote]
+    | type[HandoffEvent]
+    | type[Rating]
+    | type[AnswerRating],
     conversation_id: str,
 ) -> int:
     result = session.execute(

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from bot.engine import EngineResult, InvalidMessageError, validate_message
+from bot.feedback import MAX_COMMENT_CHARS
 from bot.officer_store import QUEUE_STATUSES
 from bot.store import MessageRecord
 from channels.errors import NotReady, RateLimited
@@ -42,6 +43,15 @@ class ChatRequest(BaseModel):
 
 class RatingRequest(BaseModel):
     score: int = Field(ge=1, le=5, description="1 (poor) to 5 (excellent).")
+    comment: str | None = Field(
+        default=None,
+        max_length=MAX_COMMENT_CHARS,
+        description="Optional; personal data in it is redacted before it is stored.",
+    )
+
+
+class FeedbackRequest(BaseModel):
+    helpful: bool = Field(description="true: the answer helped; false: it did not.")
 
 
 @router.get("/health")
@@ -101,13 +111,21 @@ async def messages(conversation_id: str, services: ServicesDep) -> dict[str, Any
     store = services.assistant.store
     conversation = await run_in_threadpool(store.get_conversation, conversation_id)
     history = await run_in_threadpool(store.messages, conversation_id)
+    votes = await run_in_threadpool(services.feedback.answer_votes, conversation_id)
     return {
         "conversation_id": conversation.id,
         "handoff": {"status": conversation.handoff_status, "reason": conversation.handoff_reason},
         # Whether an officer has it now (the officer's name stays in the console).
         "claimed": conversation.claimed_by is not None,
-        "messages": [message_json(m) for m in history],
+        "messages": [_with_vote(message_json(m), votes) for m in history],
     }
+
+
+def _with_vote(data: dict[str, Any], votes: dict[int, bool]) -> dict[str, Any]:
+    """An assistant answer carries the citizen's vote on it (None: not voted)."""
+    if data["role"] == "assistant":
+        data["helpful"] = votes.get(data["id"])
+    return data
 
 
 @router.get("/conversations/{conversation_id}/events", summary="Live events (SSE)")
@@ -120,9 +138,32 @@ async def conversation_events(conversation_id: str, services: ServicesDep):
 
 @router.post("/conversations/{conversation_id}/rating")
 async def rate(conversation_id: str, body: RatingRequest, services: ServicesDep) -> dict:
-    """The answer to "how satisfied are you?" at the end of a conversation."""
-    await run_in_threadpool(services.officers.rate, conversation_id, body.score)
-    return {"conversation_id": conversation_id, "score": body.score}
+    """The answer to "how satisfied are you?" at the end of a conversation, with an
+    optional comment (a later rating without one keeps the earlier comment)."""
+    rating = await run_in_threadpool(
+        services.feedback.rate_conversation, conversation_id, body.score, body.comment
+    )
+    return {
+        "conversation_id": conversation_id,
+        "score": rating.score,
+        "has_comment": rating.comment is not None,
+    }
+
+
+@router.post("/conversations/{conversation_id}/messages/{message_id}/feedback")
+async def answer_feedback(
+    conversation_id: str, message_id: int, body: FeedbackRequest, services: ServicesDep
+) -> dict:
+    """Helpful / not helpful on one assistant answer; a second vote replaces the first.
+    404 when the message is not an assistant answer of this conversation."""
+    vote = await run_in_threadpool(
+        services.feedback.rate_answer, conversation_id, message_id, body.helpful
+    )
+    return {
+        "conversation_id": conversation_id,
+        "message_id": vote.message_id,
+        "helpful": vote.helpful,
+    }
 
 
 def message_json(message: MessageRecord) -> dict[str, Any]:

@@ -6,10 +6,12 @@ index, models, database), the event bus and the stores, and shuts them down agai
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -18,11 +20,24 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.assembly import Assistant, build_assistant
 from bot.audit import AuditLog
+from bot.feedback import FeedbackStore
+from bot.gap_report import GapReport, LiveSearcher
+from bot.gaps import GapFilters
+from bot.live_knowledge import LiveKnowledge
 from bot.officer_store import OfficerStore, UserStore
 from bot.retention import Retention
-from channels import api, console, console_api
+from channels import (
+    api,
+    console,
+    console_api,
+    content_api,
+    content_routes,
+    dashboard,
+    gaps_routes,
+)
 from channels.auth import SessionCodec
 from channels.console import TEMPLATES
+from channels.content_api import install_content_error_handlers
 from channels.delivery import Delivery, DeliveryRouter, EventDelivery
 from channels.errors import install_error_handlers
 from channels.events import EventBus, build_event_bus
@@ -33,6 +48,8 @@ from consular.settings import Settings
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).with_name("web")
+# The period the knowledge-gaps page shows first (DEFAULT_DAYS in web/gaps.js).
+GAPS_DEFAULT_DAYS = 90
 
 
 def create_app(
@@ -52,6 +69,14 @@ def create_app(
             stack.push_async_callback(bus.aclose)
             if settings.telegram_bot_token is not None:
                 await _add_telegram(app, settings, ready, services.deliveries, stack)
+            if ready.live is not None:
+                follower = asyncio.create_task(
+                    _follow_published(ready.live, settings.content_poll_seconds)
+                )
+                stack.callback(follower.cancel)
+            if services.gaps is not None:
+                warming = asyncio.create_task(_warm_gap_report(services.gaps))
+                stack.callback(warming.cancel)
             app.state.services = services
             log.info("ready: events %s", "via Redis" if settings.redis_url else "in process")
             try:
@@ -69,10 +94,20 @@ def create_app(
     app.state.services = None
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    install_content_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        # A content editor's upload (HTML, PDF, DOCX) may be larger than any other request.
+        path_limits={content_api.UPLOAD_PATH: settings.max_upload_bytes},
+    )
     app.include_router(api.router)
     app.include_router(console.router)
     app.include_router(console_api.router)
+    app.include_router(content_routes.router)
+    app.include_router(content_api.router)
+    app.include_router(dashboard.router)
+    app.include_router(gaps_routes.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -84,6 +119,28 @@ def create_app(
         )
 
     return app
+
+
+async def _follow_published(live: LiveKnowledge, seconds: float) -> None:
+    """Answer from what another process (a second worker, the CLI) published: this
+    process's own publishes refresh at once, the rest within ``seconds``."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(live.refresh_if_changed)
+        except Exception:
+            # The engine keeps its current documents; the next poll tries again.
+            log.exception("could not refresh the published guidance")
+
+
+async def _warm_gap_report(report: GapReport) -> None:
+    """Embed the questions of the gaps page's default period once, in the background:
+    with thousands of them the first page load would otherwise wait a minute or more."""
+    since = datetime.now(UTC) - timedelta(days=GAPS_DEFAULT_DAYS)
+    try:
+        await run_in_threadpool(report.groups, GapFilters(since=since))
+    except Exception:
+        log.exception("could not prepare the knowledge-gaps report")
 
 
 def _services(
@@ -107,6 +164,19 @@ def _services(
         chat_limiter=RateLimiter(settings.rate_limit_per_minute),
         sessions=SessionCodec.from_settings(settings),
         retention=Retention.from_settings(settings, sessions, audit),
+        feedback=FeedbackStore(sessions),
+        gaps=_gap_report(assistant),
+        content=assistant.content,
+    )
+
+
+def _gap_report(assistant: Assistant) -> GapReport:
+    """The knowledge-gaps report on the conversation database; declines are searched
+    again with the engine's current searcher."""
+    return GapReport(
+        assistant.store.sessions,
+        assistant.retrieval.embedder,
+        searcher=LiveSearcher(assistant.engine),
     )
 
 

@@ -26,6 +26,7 @@ SESSION_COOKIE = "consular_session"
 LOGIN_CSRF_COOKIE = "consular_login_csrf"
 CSRF_HEADER = "x-csrf-token"
 QUEUE_ROLES = frozenset({"officer", "admin"})
+CONTENT_ROLES = frozenset({"content_editor", "admin"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,14 @@ def require_queue_role(session: Session) -> None:
     if session.user.role not in QUEUE_ROLES:
         raise Forbidden(
             "The officer queue is for officers and administrators; "
+            f"your role is {session.user.role.replace('_', ' ')}."
+        )
+
+
+def require_content_role(session: Session) -> None:
+    if session.user.role not in CONTENT_ROLES:
+        raise Forbidden(
+            "The content console is for content editors and administrators; "
             f"your role is {session.user.role.replace('_', ' ')}."
         )
 

@@ -10,6 +10,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from channels.auth import (
+    CONTENT_ROLES,
     LOGIN_CSRF_COOKIE,
     QUEUE_ROLES,
     SESSION_COOKIE,
@@ -36,6 +37,9 @@ async def console_page(request: Request, services: ServicesDep) -> Response:
         "hotline": services.settings.citizen_protection_hotline,
     }
     if session.user.role not in QUEUE_ROLES:
+        if session.user.role in CONTENT_ROLES:
+            # A content editor's console is the knowledge base, not the queue.
+            return RedirectResponse("/console/content", status_code=303)
         return TEMPLATES.TemplateResponse(request, "forbidden.html", context, status_code=403)
     return TEMPLATES.TemplateResponse(request, "console.html", context)
 

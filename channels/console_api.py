@@ -127,12 +127,17 @@ async def resolve(
     conversation_id: str, body: ResolveBody, session: ActingOfficer, services: ServicesDep
 ) -> dict:
     officer = session.user.username
-    await _own(services, conversation_id, officer)
+    record = await _own(services, conversation_id, officer)
     await run_in_threadpool(services.officers.resolve, conversation_id, officer, body.resolution)
     await run_in_threadpool(
         services.audit.record, officer, "resolve", conversation_id, body.resolution
     )
     await _announce(services, conversation_id, "resolved")
+    # The rating question on the citizen's channel; the resolution stands without it.
+    try:
+        await services.deliveries.resolved(record)
+    except Exception:
+        log.warning("rating question for %s not delivered", conversation_id, exc_info=True)
     return {"conversation_id": conversation_id, "resolved_by": officer}
 
 

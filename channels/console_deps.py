@@ -1,5 +1,5 @@
-"""Dependencies of the console routes: the signed-in officer or administrator, with CSRF
-on every POST."""
+"""Dependencies of the console routes: the signed-in officer, content editor or
+administrator, with CSRF on every POST."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from channels.auth import (
     Session,
     check_csrf,
     require_admin_role,
+    require_content_role,
     require_queue_role,
     require_session,
 )
@@ -44,7 +45,30 @@ async def acting_admin(
     return session
 
 
+def content_editor(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    """Content editors and administrators; an officer gets 403."""
+    require_content_role(session)
+    return session
+
+
+async def acting_editor(
+    request: Request, session: Annotated[Session, Depends(content_editor)]
+) -> Session:
+    """A content editor's POST, with the session's CSRF token."""
+    await check_csrf(request, session.csrf_token)
+    return session
+
+
+def admin_user(session: Annotated[Session, Depends(signed_in)]) -> Session:
+    """Administrators only (the analytics dashboard); officers and content editors get 403."""
+    require_admin_role(session)
+    return session
+
+
 SignedIn = Annotated[Session, Depends(signed_in)]
 QueueOfficer = Annotated[Session, Depends(queue_officer)]
 ActingOfficer = Annotated[Session, Depends(acting_officer)]
 ActingAdmin = Annotated[Session, Depends(acting_admin)]
+AdminUser = Annotated[Session, Depends(admin_user)]
+ContentEditor = Annotated[Session, Depends(content_editor)]
+ActingEditor = Annotated[Session, Depends(acting_editor)]

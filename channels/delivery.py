@@ -51,3 +51,11 @@ class DeliveryRouter:
                 "the reply is saved in the conversation."
             )
         await delivery.deliver(conversation, text)
+
+    async def resolved(self, conversation: ConversationRecord) -> None:
+        """Tell the citizen's channel that an officer resolved the conversation, where the
+        channel does more than the page's event stream (Telegram asks for a rating)."""
+        delivery = self._deliveries.get(conversation.channel)
+        notify = getattr(delivery, "resolved", None)
+        if notify is not None:
+            await notify(conversation)

@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.analytics import InvalidFiltersError, UnknownFigureError
 from bot.engine import InvalidMessageError
+from bot.feedback import AnswerNotFound, InvalidFeedbackError, NoRatingYet
 from bot.officer_store import InvalidAccountError, UserExistsError
 from consular.errors import ConsularError, ConversationNotFound, IndexNotBuiltError
 
@@ -66,6 +68,11 @@ class NotReady(HttpError):
 # Domain errors from the engine and stores, by the status they stand for.
 _STATUS = {
     ConversationNotFound: 404,
+    AnswerNotFound: 404,
+    InvalidFeedbackError: 422,
+    NoRatingYet: 409,
+    UnknownFigureError: 404,
+    InvalidFiltersError: 422,
     InvalidMessageError: 422,
     InvalidAccountError: 422,
     UserExistsError: 409,

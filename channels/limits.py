@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,17 +18,22 @@ class BodySizeLimitMiddleware:
     """413 for bodies over ``max_bytes``: by Content-Length when given, else while reading,
     so that a chunked upload cannot get past the cap either."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, *, path_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Exact paths with their own cap (the content editor's file upload).
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.path_limits.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._refuse(send, max_bytes)
             return
         received = 0
         too_large = refused = False
@@ -37,7 +43,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     too_large = True
                     raise BodyTooLarge()
             return message
@@ -50,18 +56,19 @@ class BodySizeLimitMiddleware:
                 await send(message)
             elif not refused:
                 refused = True
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
         try:
             await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
             if not refused:
-                await self._refuse(send)
+                await self._refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"The request body is too large (at most {self.max_bytes} bytes)."}
-        ).encode()
+    async def _refuse(self, send: Send, max_bytes: int) -> None:
+        size = f"{max_bytes} bytes"
+        if max_bytes >= 1 << 20:
+            size += f", {max_bytes / (1 << 20):g} MiB"
+        body = json.dumps({"detail": f"The request body is too large (at most {size})."}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
 from bot.assembly import Assistant
 from bot.audit import AuditLog
+from bot.feedback import FeedbackStore
 from bot.officer_store import OfficerStore, UserStore
 from bot.retention import Retention
 from channels.auth import SessionCodec
@@ -18,6 +19,10 @@ from channels.errors import NotReady
 from channels.events import EventBus
 from channels.limits import RateLimiter
 from consular.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.gap_report import GapReport
+    from knowledge.workflow import ContentWorkflow
 
 
 @dataclass
@@ -32,10 +37,15 @@ class Services:
     chat_limiter: RateLimiter
     sessions: SessionCodec
     retention: Retention
+    feedback: FeedbackStore
     # Failed sign-ins per address and username: a password cannot be guessed at speed.
     sign_in_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, window=300.0))
     # Set at shutdown, so that open event streams end instead of holding the server up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # The content workflow (knowledge/workflow.py) of the assistant; None without one.
+    content: ContentWorkflow | None = None
+    # The knowledge-gaps report (bot/gap_report.py); None without one.
+    gaps: GapReport | None = None
 
 
 def get_services(request: Request) -> Services:

@@ -30,6 +30,7 @@ from bot.assembly import Assistant
 from bot.composer import Messages
 from bot.store import ConversationRecord
 from channels.delivery import DeliveryError
+from channels.telegram_feedback import RATE_CALLBACK, VOTE_CALLBACK, rating_keyboard
 from channels.telegram_format import escaped_pieces
 from channels.telegram_handlers import LANGUAGE_CALLBACK, ChatHandlers
 from channels.telegram_send import RetryPolicy, send_html
@@ -98,8 +99,16 @@ def _register(application: Application, handlers: ChatHandlers) -> None:
     application.add_handler(CommandHandler("start", handlers.start, filters=private))
     application.add_handler(CommandHandler("human", handlers.human, filters=private))
     application.add_handler(CommandHandler("hotline", handlers.hotline, filters=private))
+    application.add_handler(CommandHandler("rate", handlers.feedback.rate_command, filters=private))
+    application.add_handler(CommandHandler("skip", handlers.feedback.skip, filters=private))
     application.add_handler(
         CallbackQueryHandler(handlers.choose_language, pattern=f"^{LANGUAGE_CALLBACK}")
+    )
+    application.add_handler(
+        CallbackQueryHandler(handlers.feedback.vote, pattern=f"^{VOTE_CALLBACK}")
+    )
+    application.add_handler(
+        CallbackQueryHandler(handlers.feedback.score, pattern=f"^{RATE_CALLBACK}")
     )
     application.add_handler(
         MessageHandler(private & filters.TEXT & ~filters.COMMAND, handlers.message)
@@ -234,6 +243,27 @@ class TelegramDelivery:
         except TelegramError as error:
             log.warning("officer reply to Telegram failed: %s", error)
             raise TelegramDeliveryError() from error
+
+    async def resolved(self, conversation: ConversationRecord) -> None:
+        """The officer closed the conversation: tell the chat and ask for a 1-5 rating."""
+        if conversation.channel != "telegram" or not conversation.channel_ref:
+            raise TelegramDeliveryError("This conversation is not a Telegram chat.")
+        await self._ready()
+        lang = conversation.language
+        question = f"{ui_text(lang, 'resolved')}\n\n{ui_text(lang, 'rate_question')}"
+        try:
+            await send_html(
+                self._bot,
+                conversation.channel_ref,
+                escaped_pieces(question),
+                self._policy,
+                reply_markup=rating_keyboard(),
+            )
+        except TelegramError as error:
+            log.warning("rating question to Telegram failed: %s", error)
+            raise TelegramDeliveryError(
+                "The conversation is resolved, but the chat could not be asked for a rating."
+            ) from error
 
     async def _ready(self) -> None:
         async with self._lock:

@@ -18,7 +18,9 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.assembly import Assistant
 from bot.composer import Messages
 from bot.engine import MAX_MESSAGE_CHARS, InvalidMessageError
+from bot.feedback import FeedbackStore
 from bot.store import ConversationRecord
+from channels.telegram_feedback import FeedbackHandlers, vote_keyboard
 from channels.telegram_format import escaped_pieces, format_reply
 from channels.telegram_send import RetryPolicy, call_with_retries, send_html
 from channels.telegram_store import TelegramStore
@@ -50,6 +52,7 @@ class ChatHandlers:
         messages: Messages,
         hotline: str,
         policy: RetryPolicy,
+        feedback: FeedbackStore | None = None,
     ) -> None:
         self._assistant = assistant
         self._store = assistant.store
@@ -57,6 +60,13 @@ class ChatHandlers:
         self._messages = messages
         self._hotline = hotline
         self._policy = policy
+        self.feedback = FeedbackHandlers(
+            assistant.store,
+            chats,
+            feedback or FeedbackStore(assistant.store.sessions),
+            self._language,
+            policy,
+        )
 
     # -- once per update -------------------------------------------------------------
 
@@ -126,7 +136,10 @@ class ChatHandlers:
         await self._say(update, context, "\n".join(lines))
 
     async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A question: the engine answers it, idempotently per update_id."""
+        """A question: the engine answers it, idempotently per update_id. After a rating,
+        the next text message is its comment instead."""
+        if await self.feedback.take_comment(update, context):
+            return
         chat_ref = _chat_ref(update)
         conversation = await self._conversation(update)
         chosen = await asyncio.to_thread(self._chats.chosen_language, chat_ref)
@@ -147,11 +160,18 @@ class ChatHandlers:
             return
         if result.reply is None:
             return  # an officer holds the conversation: the assistant stays silent
+        # A cited answer asks "was this helpful?" (declines and safety replies do not).
+        extra = (
+            {"reply_markup": vote_keyboard(result.message_id)}
+            if result.reply.citations and result.message_id is not None
+            else {}
+        )
         await send_html(
             context.bot,
             update.effective_chat.id,
             format_reply(result.reply, self._messages),
             self._policy,
+            **extra,
         )
 
     async def not_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -1,4 +1,5 @@
-"""What the Telegram channel keeps besides conversations: processed updates, chosen languages.
+"""What the Telegram channel keeps besides conversations: processed updates, chosen
+languages, and whether a chat's next message is a comment on its rating.
 
 Synchronous SQLAlchemy on the conversation database; handlers call it through
 ``asyncio.to_thread``.
@@ -62,18 +63,32 @@ class TelegramStore:
             )
 
     def choose_language(self, chat_id: str, language: str) -> None:
-        for _ in range(2):  # a concurrent first choice may insert the row between our steps
+        self._set(chat_id, language=language)
+
+    def await_comment(self, chat_id: str, conversation_id: str | None) -> None:
+        """The chat's next text message comments on this conversation's rating (None: not)."""
+        self._set(chat_id, comment_for=conversation_id)
+
+    def comment_for(self, chat_id: str) -> str | None:
+        """The conversation whose rating the chat's next text message comments on."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(TelegramChat.comment_for).where(TelegramChat.chat_id == chat_id)
+            )
+
+    def _set(self, chat_id: str, **values: str | None) -> None:
+        for _ in range(2):  # a concurrent first write may insert the row between our steps
             with self._sessions() as session:
                 row = session.get(TelegramChat, chat_id)
                 if row is None:
-                    session.add(
-                        TelegramChat(chat_id=chat_id, language=language, updated_at=utcnow())
-                    )
+                    session.add(TelegramChat(chat_id=chat_id, updated_at=utcnow(), **values))
                 else:
-                    row.language, row.updated_at = language, utcnow()
+                    for name, value in values.items():
+                        setattr(row, name, value)
+                    row.updated_at = utcnow()
                 try:
                     session.commit()
                     return
                 except IntegrityError:
                     session.rollback()
-        raise RuntimeError(f"could not record the language of chat {chat_id}")
+        raise RuntimeError(f"could not record the state of chat {chat_id}")

@@ -46,6 +46,7 @@ def main() -> None:
 
 from consular import (  # noqa: E402,F401  (register commands)
     cli_bot,
+    cli_content,
     cli_eval,
     cli_kb,
     cli_retention,

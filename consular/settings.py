@@ -131,6 +131,24 @@ class Settings(BaseSettings):
         "'delete' removes it whole.",
     )
 
+    content_review_max_age_days: int = Field(
+        default=365,
+        ge=1,
+        description="Published guidance whose front-matter `reviewed` date is older than this "
+        "many days is flagged as stale in the content console and `consular content list`.",
+    )
+    content_poll_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often the web app checks for guidance published elsewhere (another "
+        "app process, `consular content publish`) and starts answering from it.",
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest HTML, PDF or DOCX file an editor may upload for conversion.",
+    )
+
     telegram_bot_token: SecretStr | None = Field(
         default=None, description="The bot's token from @BotFather; unset disables Telegram."
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -64,15 +66,45 @@ def tmp_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sample_index(tmp_path_factory: pytest.TempPathFactory):
-    """The whole sample knowledge base indexed once per test session (about a minute)."""
+def sample_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data folder of the session's sample index: copy it (``live_assistant``) before
+    anything writes to it, other tests share it."""
+    return tmp_path_factory.mktemp("sample-index")
+
+
+def _sample_index_cache(config: pytest.Config) -> Path:
+    """Where an index of exactly these documents and this model was kept by an earlier
+    run: embedding the sample knowledge base is most of a short test run's time."""
+    digest = hashlib.sha256(Settings().embedding_model.encode())
+    for path in sorted(DEFAULT_KB_DIR.glob("*/*.md")):
+        digest.update(path.relative_to(DEFAULT_KB_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    for module in ("chunking.py", "embeddings.py", "vector_store.py"):
+        digest.update((PROJECT_ROOT / "retrieval" / module).read_bytes())
+    return config.cache.mkdir("consular-sample-index") / digest.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_index_dir: Path, pytestconfig: pytest.Config):
+    """The whole sample knowledge base indexed once per test session (about a minute; a
+    copy of the last run's index when the documents and the model are the same)."""
     from knowledge.base import KnowledgeBase
     from retrieval.service import RetrievalService
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("sample-index"), kb_dir=DEFAULT_KB_DIR)
+    cache = _sample_index_cache(pytestconfig)
+    if cache.is_dir():
+        shutil.copytree(cache, sample_index_dir, dirs_exist_ok=True)
+    settings = Settings(data_dir=sample_index_dir, kb_dir=DEFAULT_KB_DIR)
     kb = KnowledgeBase.load(settings.kb_dir, settings.missions_file)
     service = RetrievalService.from_settings(settings)
-    service.index(kb.published())
+    report = service.index(kb.published())
+    if not cache.is_dir() and report.added:
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+        shutil.copytree(sample_index_dir, partial)
+        try:
+            partial.rename(cache)  # atomic: a concurrent run that got there first wins
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
     return service
 
 
@@ -130,3 +162,16 @@ def web_assistant(sample_index, sample_searcher, sample_knowledge, conversation_
 @pytest.fixture
 def web_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "var", session_cookie_secure=False)
+
+
+@pytest.fixture
+def live_assistant(tmp_path: Path, sample_index, sample_index_dir: Path, web_settings: Settings):
+    """The assistant exactly as the app builds it (content store, live knowledge), on its
+    own copy of the sample index and its own SQLite database: publishing may change it.
+    The copy holds every chunk already, so only what a test changes is embedded."""
+    import shutil
+
+    from bot.assembly import build_assistant
+
+    shutil.copytree(sample_index_dir, web_settings.data_dir)
+    return build_assistant(web_settings)

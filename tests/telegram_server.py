@@ -182,6 +182,9 @@ class BotApiServer:
         params["_delivered"] = True
         return self._message(int(params["chat_id"]), params["text"])
 
+    async def _api_editMessageReplyMarkup(self, params: dict) -> dict:
+        return self._message(int(params["chat_id"]), "", int(params["message_id"]))
+
     async def _api_editMessageText(self, params: dict) -> dict:
         return self._message(int(params["chat_id"]), params["text"], int(params["message_id"]))
 

@@ -28,6 +28,8 @@ def test_vietnamese_without_diacritics_gets_a_cited_answer_in_vietnamese(
     stored = conversation_store.messages(result.conversation_id)
     assert [m.role for m in stored] == ["user", "assistant"]
     assert stored[1].citations[0]["doc_id"] == "passport-renewal" and stored[1].confidence > 0
+    # The channels attach "was this helpful?" to the stored answer.
+    assert result.message_id == stored[1].id == result.to_api()["message_id"]
 
 
 def test_follow_ups_stay_on_the_procedure_and_mission(engine):
@@ -93,6 +95,7 @@ def test_a_retried_message_is_stored_and_answered_once(engine, conversation_stor
         "How do I apply for an e-visa?", first.conversation_id, client_ref="msg-1"
     )
     assert again.reply.text == first.reply.text
+    assert again.message_id == first.message_id
     assert len(conversation_store.messages(first.conversation_id)) == 2
 
 

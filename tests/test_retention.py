@@ -8,11 +8,21 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from typer.testing import CliRunner
 
 from bot.audit import AuditLog
-from bot.models import AuditEntry, Conversation, HandoffEvent, Message, SafetyEvent, utcnow
+from bot.feedback import FeedbackStore
+from bot.models import (
+    AnswerRating,
+    AuditEntry,
+    Conversation,
+    HandoffEvent,
+    Message,
+    Rating,
+    SafetyEvent,
+    utcnow,
+)
 from bot.officer_store import OfficerStore
 from bot.retention import REMOVED, Retention
 from bot.store import ConversationStore
@@ -231,6 +241,55 @@ def test_settings_and_arguments_are_checked(store):
         Settings(retention_action="archive")
     with pytest.raises(ValueError, match="at least 1"):
         _retention(store, batch_size=0)
+
+
+def _with_feedback(store: ConversationStore, cid: str) -> int:
+    """A helpful vote on the conversation's answer and a rating comment with a phone number."""
+    answer = next(m for m in store.messages(cid) if m.role == "assistant")
+    feedback = FeedbackStore(store.sessions)
+    feedback.rate_answer(cid, answer.id, True)
+    feedback.rate_conversation(cid, 4, "Cán bộ gọi lại số 0912 345 678, rất tốt")
+    return answer.id
+
+
+def test_anonymising_keeps_scores_and_votes_and_removes_the_rating_comment(store):
+    cid = _conversation(store, age_days=31)
+    answer_id = _with_feedback(store, cid)
+    assert FeedbackStore(store.sessions).conversation_rating(cid).comment == (
+        "Cán bộ gọi lại số [phone], rất tốt"
+    )
+
+    _retention(store).run()
+
+    rating = FeedbackStore(store.sessions).conversation_rating(cid)
+    assert (rating.score, rating.comment) == (4, None)
+    assert FeedbackStore(store.sessions).answer_votes(cid) == {answer_id: True}
+
+
+@pytest.mark.parametrize("how", ["delete", "erase"])
+def test_deleting_a_conversation_deletes_its_answer_votes(store, how):
+    cid = _conversation(store, age_days=31)
+    other = _conversation(store)
+    _with_feedback(store, cid)
+    _with_feedback(store, other)
+
+    if how == "delete":
+        _retention(store, "delete").run()
+    else:
+        _retention(store).erase(cid, "root")
+
+    assert _count(store, AnswerRating, cid) == 0 and _count(store, Rating, cid) == 0
+    assert _count(store, AnswerRating, other) == 1 and _count(store, Rating, other) == 1
+
+
+def test_the_database_cascade_also_removes_answer_votes(store):
+    """ON DELETE CASCADE covers a conversation deleted outside bot/retention.py too."""
+    cid = _conversation(store)
+    _with_feedback(store, cid)
+    with store.sessions() as session:
+        session.execute(delete(Conversation).where(Conversation.id == cid))
+        session.commit()
+    assert _count(store, AnswerRating, cid) == 0 and _count(store, Rating, cid) == 0
 
 
 # -- the command line ----------------------------------------------------------------------

@@ -37,6 +37,8 @@ TABLES = {
     "officer_notes",
     "ratings",
     "answer_ratings",
+    "content_documents",
+    "content_revisions",
 }
 
 

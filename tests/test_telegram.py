@@ -23,6 +23,7 @@ from bot.assembly import Assistant
 from bot.composer import Citation, Messages
 from bot.database import make_engine, upgrade_database
 from bot.engine import Reply
+from bot.feedback import FeedbackStore
 from bot.store import ConversationStore
 from channels.telegram import (
     SECRET_HEADER,
@@ -439,3 +440,150 @@ def test_cli_sets_the_webhook_with_the_secret(bot_api, monkeypatch: pytest.Monke
     assert result.exit_code == 0, result.output
     (call,) = bot_api.calls("setWebhook")
     assert call["url"] == url and call["secret_token"] == SECRET
+
+
+# -- feedback: answer votes, the 1-5 rating and its comment ------------------------------
+
+QUESTION = "Hộ chiếu hết hạn thì làm lại ở đâu?"
+
+
+def _keyboard(message: dict) -> list[list[tuple[str, str]]]:
+    rows = message["reply_markup"]["inline_keyboard"]
+    return [[(b["text"], b["callback_data"]) for b in row] for row in rows]
+
+
+def test_cited_answers_carry_vote_buttons_and_a_vote_is_recorded_once(
+    bot_api, settings, any_store, sample_searcher, sample_index, knowledge
+):
+    assistant = make_assistant(any_store, sample_searcher, sample_index, knowledge)
+    feedback = FeedbackStore(any_store.sessions)
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(61, QUESTION))
+        conversation = conversation_of(any_store)
+        answer = next(m for m in any_store.messages(conversation.id) if m.role == "assistant")
+        assert answer.citations
+        (sent,) = bot_api.sent(CHAT)
+        assert _keyboard(sent) == [[("👍", f"fb:{answer.id}:1"), ("👎", f"fb:{answer.id}:0")]]
+
+        vote = callback_update(62, f"fb:{answer.id}:0", message_id=7)
+        assert _post(client, vote).json() == {"ok": True}
+        assert _post(client, vote).json() == {"ok": True}  # redelivered: nothing again
+        assert feedback.answer_votes(conversation.id) == {answer.id: False}
+        (thanks,) = bot_api.calls("answerCallbackQuery")
+        assert (thanks["callback_query_id"], thanks["text"]) == ("cb62", "Cảm ơn bạn đã góp ý!")
+        (marked,) = bot_api.calls("editMessageReplyMarkup")
+        assert marked["message_id"] == "7"
+        assert [b["text"] for b in marked["reply_markup"]["inline_keyboard"][0]] == ["👍", "✅ 👎"]
+
+        _post(client, callback_update(63, f"fb:{answer.id}:1", message_id=7))  # changed mind
+        assert feedback.answer_votes(conversation.id) == {answer.id: True}
+
+        # Another chat cannot vote on this chat's answer, nor anyone on a made-up button.
+        _post(client, callback_update(64, f"fb:{answer.id}:0", chat_id=555099))
+        _post(client, callback_update(65, "fb:x:1"))
+        assert feedback.answer_votes(conversation.id) == {answer.id: True}
+        notices = [c.get("text") for c in bot_api.calls("answerCallbackQuery")]
+        assert notices[-2:] == ["Câu trả lời này không còn nữa.", None]
+
+
+def test_declines_get_no_vote_buttons(bot_api, settings, assistant):
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(66, "Viết cho tôi một bài thơ về mùa thu"))
+    (sent,) = bot_api.sent(CHAT)
+    assert "reply_markup" not in sent
+
+
+def test_rate_command_score_and_comment(bot_api, settings, assistant):
+    store = assistant.store
+    feedback = FeedbackStore(store.sessions)
+    chats = TelegramStore(store.sessions)
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(71, "/rate"))
+        assert last_text(bot_api).startswith("Chưa có cuộc trò chuyện nào")
+
+        _post(client, text_update(72, QUESTION))
+        conversation = conversation_of(store)
+        _post(client, text_update(73, "/rate"))
+        question = bot_api.sent(CHAT)[-1]
+        assert question["text"].startswith("Bạn hài lòng với cuộc trò chuyện này")
+        assert _keyboard(question) == [[(str(n), f"rt:{n}") for n in range(1, 6)]]
+
+        score = callback_update(74, "rt:4", message_id=9)
+        _post(client, score)
+        _post(client, score)  # redelivered
+        assert feedback.conversation_rating(conversation.id).score == 4
+        (edited,) = bot_api.calls("editMessageText")
+        assert edited["text"].startswith("Cảm ơn bạn đã đánh giá 4/5!")
+        assert chats.comment_for(str(CHAT)) == conversation.id
+
+        messages_before = len(store.messages(conversation.id))
+        _post(client, text_update(75, "Cán bộ rất nhiệt tình, số tôi 0912 345 678"))
+        assert last_text(bot_api) == "Cảm ơn góp ý của bạn!"
+        rating = feedback.conversation_rating(conversation.id)
+        assert (rating.score, rating.comment) == (4, "Cán bộ rất nhiệt tình, số tôi [phone]")
+        # The comment is not a question for the assistant.
+        assert len(store.messages(conversation.id)) == messages_before
+        assert chats.comment_for(str(CHAT)) is None
+
+        _post(client, text_update(76, QUESTION + " Ở Tokyo"))  # a question again
+        assert "<b>Nguồn</b>" in last_text(bot_api)
+
+        _post(client, callback_update(77, "rt:2", message_id=9))
+        _post(client, text_update(78, "/skip"))
+        assert last_text(bot_api) == "Đã bỏ qua. Cảm ơn bạn!"
+        assert chats.comment_for(str(CHAT)) is None
+        rating = feedback.conversation_rating(conversation.id)
+        assert (rating.score, rating.comment) == (2, "Cán bộ rất nhiệt tình, số tôi [phone]")
+
+
+def test_a_comment_over_the_limit_is_refused_and_the_bot_keeps_waiting(
+    bot_api, settings, assistant
+):
+    store = assistant.store
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(81, QUESTION))
+        _post(client, callback_update(82, "rt:5"))
+        _post(client, text_update(83, "dài " * 400))
+        assert last_text(bot_api).startswith("Góp ý tối đa 1000 ký tự")
+        conversation = conversation_of(store)
+        assert TelegramStore(store.sessions).comment_for(str(CHAT)) == conversation.id
+        assert FeedbackStore(store.sessions).conversation_rating(conversation.id).comment is None
+
+
+def test_resolving_a_telegram_conversation_asks_the_chat_for_a_rating(
+    bot_api, settings, web_settings, web_assistant
+):
+    from channels.app import create_app
+    from tests.web_helpers import add_user, sign_in
+
+    store = web_assistant.store
+    add_user(store, "lan")
+    conversation = store.create_conversation("telegram", language="en", channel_ref="555005")
+    store.set_handoff(conversation.id, "requested", "asked", "user")
+    delivery = build_delivery(settings, policy=FAST)
+    app = create_app(web_settings, assistant=web_assistant, deliveries={"telegram": delivery})
+    with TestClient(app) as client:
+        client.headers["X-CSRF-Token"] = sign_in(client, "lan")
+        assert client.post(f"/console/api/conversations/{conversation.id}/claim").status_code == 200
+        resolved = client.post(f"/console/api/conversations/{conversation.id}/resolve", json={})
+        assert resolved.status_code == 200, resolved.text
+        client.portal.call(delivery.aclose)  # in the app's event loop, where it started
+    (asked,) = bot_api.sent(555005)
+    assert asked["text"].startswith("The consular officer has closed the conversation.")
+    assert "How satisfied are you" in asked["text"]
+    assert _keyboard(asked) == [[(str(n), f"rt:{n}") for n in range(1, 6)]]
+
+    web = store.create_conversation("web")
+    with pytest.raises(TelegramDeliveryError, match="not a Telegram chat"):
+        asyncio.run(build_delivery(settings, policy=FAST).resolved(web))
+
+
+def test_comment_state_of_a_chat(any_store: ConversationStore):
+    chats = TelegramStore(any_store.sessions)
+    assert chats.comment_for("43") is None
+    chats.await_comment("43", "c_x")  # a chat that never chose a language
+    assert chats.comment_for("43") == "c_x" and chats.chosen_language("43") is None
+    chats.choose_language("43", "en")
+    assert chats.comment_for("43") == "c_x"
+    chats.await_comment("43", None)
+    assert chats.comment_for("43") is None and chats.chosen_language("43") == "en"

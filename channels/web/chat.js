@@ -24,6 +24,13 @@ const TEXT = {
     rating_low: "Không hài lòng",
     rating_high: "Rất hài lòng",
     rating_thanks: "Cảm ơn bạn đã đánh giá!",
+    feedback_question: "Câu trả lời này có hữu ích không?",
+    helpful: "Hữu ích",
+    not_helpful: "Không hữu ích",
+    feedback_thanks: "Cảm ơn bạn!",
+    comment_label: "Góp ý thêm (không bắt buộc)",
+    comment_send: "Gửi góp ý",
+    comment_thanks: "Cảm ơn góp ý của bạn!",
     typing: "Trợ lý đang trả lời…",
     welcome: "Xin chào! Tôi có thể giúp bạn về hộ chiếu, hộ tịch, quốc tịch, hợp pháp hóa giấy tờ, thị thực và các trường hợp khẩn cấp ở nước ngoài.",
   },
@@ -48,6 +55,13 @@ const TEXT = {
     rating_low: "Not satisfied",
     rating_high: "Very satisfied",
     rating_thanks: "Thank you for your rating!",
+    feedback_question: "Was this answer helpful?",
+    helpful: "Helpful",
+    not_helpful: "Not helpful",
+    feedback_thanks: "Thank you!",
+    comment_label: "Add a comment (optional)",
+    comment_send: "Send comment",
+    comment_thanks: "Thank you for your comment!",
     typing: "The assistant is answering…",
     welcome: "Hello! I can help with passports, civil status, nationality, legalization, visas and emergencies abroad.",
   },
@@ -60,6 +74,7 @@ const state = {
   status: "none",
   claimed: false,
   events: null,
+  score: null,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -71,6 +86,9 @@ function applyLanguage() {
   for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
     node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  for (const node of document.querySelectorAll("[data-i18n-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.i18nLabel));
   }
   for (const button of document.querySelectorAll("[data-lang]")) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === state.lang));
@@ -94,14 +112,52 @@ function citationList(citations) {
   return el("div", { class: "sources" }, el("p", { class: "label" }, t("sources")), el("ul", {}, items));
 }
 
-function bubble(role, text, citations, extraClass) {
+function bubble(role, text, citations, extraClass, message) {
   return el(
     "li",
     { class: `msg ${role} ${extraClass || ""}`.trim() },
     el("p", { class: "who" }, roleLabel(role)),
     el("p", { class: "text" }, role === "user" ? text : richText(text)),
     citationList(citations),
+    role === "assistant" && message && citations && citations.length ? voteButtons(message) : null,
   );
+}
+
+// "Was this answer helpful?" under each cited answer; the buttons' names are spoken
+// (aria-label) and aria-pressed says which one the citizen chose.
+function voteButtons(message) {
+  const button = (helpful, symbol, key) =>
+    el("button", {
+      type: "button",
+      class: "vote",
+      dataset: { vote: helpful ? "1" : "0", i18nLabel: key },
+      "aria-label": t(key),
+      "aria-pressed": String(message.helpful === helpful),
+      onclick: (event) => vote(message.id, helpful, event.currentTarget.closest(".feedback")),
+    }, symbol);
+  return el(
+    "div",
+    { class: "feedback", role: "group", "aria-labelledby": `fb-${message.id}`, dataset: { message: message.id } },
+    el("span", { id: `fb-${message.id}`, class: "label", dataset: { i18n: "feedback_question" } }, t("feedback_question")),
+    button(true, "👍", "helpful"),
+    button(false, "👎", "not_helpful"),
+    el("span", { class: "thanks", role: "status" }),
+  );
+}
+
+async function vote(messageId, helpful, group) {
+  if (!state.conversationId) return;
+  const url = `/api/v1/conversations/${encodeURIComponent(state.conversationId)}/messages/${messageId}/feedback`;
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ helpful }),
+  });
+  if (!response.ok) return showError(await errorText(response));
+  for (const button of group.querySelectorAll("[data-vote]")) {
+    button.setAttribute("aria-pressed", String((button.dataset.vote === "1") === helpful));
+  }
+  group.querySelector(".thanks").textContent = t("feedback_thanks");
 }
 
 function render(messages) {
@@ -110,7 +166,7 @@ function render(messages) {
     if (state.shown.has(m.id)) continue;
     state.shown.add(m.id);
     for (const pending of list.querySelectorAll(".pending")) pending.remove();
-    list.append(bubble(m.role, m.text, m.citations, m.role === "officer" ? "from-officer" : ""));
+    list.append(bubble(m.role, m.text, m.citations, m.role === "officer" ? "from-officer" : "", m));
   }
   scrollToLatest();
 }
@@ -235,18 +291,33 @@ function askRating() {
   scrollToLatest();
 }
 
-async function rate(score) {
-  if (!state.conversationId) return;
+async function postRating(body) {
   const response = await fetch(`/api/v1/conversations/${encodeURIComponent(state.conversationId)}/rating`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ score }),
+    body: JSON.stringify(body),
   });
-  if (!response.ok) return showError(await errorText(response));
+  if (!response.ok) showError(await errorText(response));
+  return response.ok;
+}
+
+async function rate(score) {
+  if (!state.conversationId || !(await postRating({ score }))) return;
+  state.score = score;
   for (const button of document.querySelectorAll("[data-score]")) {
     button.setAttribute("aria-pressed", String(Number(button.dataset.score) === score));
   }
   $("rating-thanks").hidden = false;
+  $("rating-comment").hidden = false;
+}
+
+async function sendComment(event) {
+  event.preventDefault();
+  const comment = $("comment").value.trim();
+  if (!comment || !state.score) return;
+  if (!(await postRating({ score: state.score, comment }))) return;
+  $("rating-comment").hidden = true;
+  $("comment-thanks").hidden = false;
 }
 
 function start() {
@@ -276,6 +347,7 @@ function start() {
   for (const button of document.querySelectorAll("[data-score]")) {
     button.addEventListener("click", () => rate(Number(button.dataset.score)));
   }
+  $("rating-comment").addEventListener("submit", sendComment);
   if (state.conversationId) refresh().then(listen);
 }
 

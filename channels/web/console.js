@@ -84,14 +84,27 @@ function citations(list) {
   }));
 }
 
-function messageItem(m) {
+// An officer's reply becomes a guidance draft for the content editors to review.
+function proposeButton(conversationId, m) {
+  const status = el("span", { class: "muted small", role: "status" });
+  const button = el("button", { type: "button", class: "quiet propose", onclick: async () => {
+    button.disabled = true;
+    const done = await post(`/console/api/conversations/${encodeURIComponent(conversationId)}/messages/${m.id}/draft`);
+    button.disabled = false;
+    if (done) status.textContent = ` Draft ${done.doc_id} (${done.lang}) saved. ${done.notice}`;
+  } }, "Propose as guidance");
+  return el("p", { class: "propose-row" }, button, status);
+}
+
+function messageItem(m, conversationId) {
   const meta = [m.role, new Date(m.created_at).toLocaleString()];
   if (m.role === "assistant" && m.confidence !== null && m.confidence !== undefined) meta.push(`confidence ${m.confidence.toFixed(2)}`);
   if (m.declined) meta.push("declined");
   const retrieved = m.retrieved && m.retrieved.length
     ? el("p", { class: "muted small" }, "Retrieved: ", m.retrieved.map((r) => `${r.doc_id} (${r.lang}) ${Number(r.confidence).toFixed(2)}`).join(" · "))
     : null;
-  return el("li", { class: `msg ${m.role}` }, el("p", { class: "meta" }, meta.join(" · ")), el("p", { class: "text" }, m.text), citations(m.citations), retrieved);
+  const propose = m.role === "officer" && conversationId ? proposeButton(conversationId, m) : null;
+  return el("li", { class: `msg ${m.role}` }, el("p", { class: "meta" }, meta.join(" · ")), el("p", { class: "text" }, m.text), citations(m.citations), retrieved, propose);
 }
 
 function missionCard(mission) {
@@ -129,7 +142,7 @@ function renderView(data) {
     el("p", {}, el("span", { class: `badge ${c.status}` }, c.status), " ", c.reason || "", c.resolved_at ? ` · resolved by ${c.resolved_by}` : ""),
     data.rating ? el("p", { class: "muted" }, `Citizen rating: ${data.rating}/5`) : null,
     actions);
-  const history = el("ol", { class: "history" }, data.messages.map(messageItem));
+  const history = el("ol", { class: "history" }, data.messages.map((m) => messageItem(m, c.id)));
   const reply = mine ? textForm("Reply to the citizen", "Send reply", async (text) => {
     const done = await post(`${path}/reply`, { text });
     if (done && !done.delivered) toast(done.problem);

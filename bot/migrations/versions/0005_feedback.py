@@ -1,4 +1,5 @@
-"""Citizen feedback: helpful / not helpful on each answer, a comment with the 1-5 rating.
+"""Citizen feedback: helpful / not helpful on each answer, a comment with the 1-5 rating
+(and, on Telegram, which conversation the chat's next message comments on).
 
 Revision ID: 0005
 Revises: 0004
@@ -44,9 +45,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_answer_ratings_conversation_id", "answer_ratings", ["conversation_id"])
     op.add_column("ratings", sa.Column("comment", sa.Text()))
+    # Telegram: the conversation whose rating the chat's next text message comments on.
+    op.add_column("telegram_chats", sa.Column("comment_for", sa.String(64)))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("telegram_chats") as batch:
+        batch.drop_column("comment_for")
     with op.batch_alter_table("ratings") as batch:
         batch.drop_column("comment")
     op.drop_index("ix_answer_ratings_conversation_id", table_name="answer_ratings")
