@@ -43,12 +43,14 @@ class LiveKnowledge:
         # The live revisions the engine was last given (None: unknown, refresh on poll).
         self._signature = signature
 
+    def is_current(self) -> bool:
+        """Whether the engine answers from exactly the revisions live in the store now."""
+        return self._workflow.live_signature() == self._signature
+
     def refresh_if_changed(self) -> IndexReport | None:
         """Refresh when the live revisions differ from the last refresh: picks up what
         another app process or the ``consular content`` CLI published."""
-        if self._workflow.live_signature() == self._signature:
-            return None
-        return self.refresh()
+        return None if self.is_current() else self.refresh()
 
     def refresh(self) -> IndexReport:
         """Re-index what is published and hand it to the engine; returns what changed."""

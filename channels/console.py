@@ -40,7 +40,11 @@ async def console_page(request: Request, services: ServicesDep) -> Response:
         if session.user.role in CONTENT_ROLES:
             # A content editor's console is the knowledge base, not the queue.
             return RedirectResponse("/console/content", status_code=303)
-        return TEMPLATES.TemplateResponse(request, "forbidden.html", context, status_code=403)
+        context |= {
+            "heading": "No access to the queue",
+            "message": "The officer queue is for officers and administrators.",
+        }
+        return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=403)
     return TEMPLATES.TemplateResponse(request, "console.html", context)
 
 

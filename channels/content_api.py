@@ -271,7 +271,7 @@ async def publish(
     record = await run_in_threadpool(
         workflow.publish, session.user.username, revision_id, body.note.strip()
     )
-    return await _changed(workflow, record, f"Revision {record.number} is published")
+    return await _changed(services, record, f"Revision {record.number} is published")
 
 
 @router.post("/revisions/{revision_id}/reject")
@@ -295,7 +295,7 @@ async def retire(
     record = await run_in_threadpool(
         workflow.retire, session.user.username, doc_id, lang, body.reason
     )
-    return await _changed(workflow, record, f"{doc_id} ({lang}) is retired")
+    return await _changed(services, record, f"{doc_id} ({lang}) is retired")
 
 
 @router.post("/documents/{doc_id}/{lang}/rollback")
@@ -307,7 +307,7 @@ async def rollback(
     record = await run_in_threadpool(
         workflow.rollback, session.user.username, doc_id, lang, body.to_revision_id, body.reason
     )
-    return await _changed(workflow, record, f"Rolled back: revision {record.number} is published")
+    return await _changed(services, record, f"Rolled back: revision {record.number} is published")
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -338,12 +338,19 @@ async def _detail(workflow: ContentWorkflow, record: RevisionRecord) -> dict[str
     return revision_detail(record, problems)
 
 
-async def _changed(workflow: ContentWorkflow, record: RevisionRecord, what: str) -> dict:
+async def _changed(services: Services, record: RevisionRecord, what: str) -> dict:
     # The workflow's on_change (bot/live_knowledge.py) re-indexes and swaps the engine's
-    # knowledge before the action returns, so the change is live when this is sent.
-    data = await _detail(workflow, record)
-    data["live"] = True
-    data["message"] = f"{what}; citizens' answers use the change from now on."
+    # knowledge before the action returns; whether that worked is checked, not assumed.
+    data = await _detail(content_workflow(services), record)
+    live = services.assistant.live
+    data["live"] = live is not None and await run_in_threadpool(live.is_current)
+    if data["live"]:
+        data["message"] = f"{what}; citizens' answers use the change from now on."
+    else:
+        data["message"] = (
+            f"{what}, but the assistant could not switch to it yet: it retries every "
+            f"{services.settings.content_poll_seconds:g} s. Tell the administrator if this stays."
+        )
     return data
 
 

@@ -144,7 +144,7 @@ async def _session(request: Request, services: Services) -> Session | Response:
             f"your role is {session.user.role.replace('_', ' ')}."
         )
         context = {"heading": "No access to the content console", "message": message}
-        return _page(request, session, "content_message.html", context, status_code=403)
+        return _page(request, session, "message.html", context, status_code=403)
     return session
 
 
@@ -165,7 +165,7 @@ def _page(
 def _missing(request: Request, session: Session, exc: Exception) -> Response:
     message = getattr(exc, "user_message", "Not found.")
     context = {"heading": "Not found", "message": message}
-    return _page(request, session, "content_message.html", context, status_code=404)
+    return _page(request, session, "message.html", context, status_code=404)
 
 
 def _editor_context(

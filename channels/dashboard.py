@@ -67,9 +67,7 @@ async def dashboard_page(request: Request, services: ServicesDep) -> Response:
             "message": "The analytics dashboard is for administrators; your role is "
             f"{session.user.role.replace('_', ' ')}.",
         }
-        return TEMPLATES.TemplateResponse(
-            request, "dashboard_forbidden.html", context, status_code=403
-        )
+        return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=403)
     missions = services.assistant.knowledge.missions.missions
     context |= {
         "missions": [(m.id, m.name.get("en")) for m in missions],

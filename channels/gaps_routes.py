@@ -60,7 +60,7 @@ async def gaps_page(request: Request, services: ServicesDep) -> Response:
             "The knowledge-gaps report is for content editors and administrators; "
             f"your role is {session.user.role.replace('_', ' ')}."
         )
-        return TEMPLATES.TemplateResponse(request, "content_message.html", context, status_code=403)
+        return TEMPLATES.TemplateResponse(request, "message.html", context, status_code=403)
     context["reasons"] = GAP_REASONS
     return TEMPLATES.TemplateResponse(
         request, "gaps.html", context, headers={"Cache-Control": "no-store"}

@@ -142,7 +142,9 @@ def test_a_publish_by_another_process_is_picked_up_by_the_poll(
     elsewhere.submit("an", draft.id)
     elsewhere.publish("binh", draft.id)
     assert "pet-relocation" not in _cited(live_assistant)
+    # The console tells the editor the truth: this process is not answering from it yet.
+    assert not live.is_current()
     report = live.refresh_if_changed()
     assert report is not None and report.added > 0
     assert "pet-relocation" in _cited(live_assistant)
-    assert live.refresh_if_changed() is None
+    assert live.is_current() and live.refresh_if_changed() is None
