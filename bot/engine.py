@@ -142,6 +142,11 @@ class ConversationEngine:
         """The searcher of the current knowledge view (it changes on publish)."""
         return self._view.searcher
 
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        """The published documents answered from now (they change on publish)."""
+        return self._view.knowledge
+
     def use_knowledge(self, searcher: HybridSearcher, knowledge: KnowledgeBase) -> None:
         """Answer from now on from ``knowledge`` (after a publish or retire); messages
         already being answered finish on the view they started with."""

@@ -51,7 +51,7 @@ def analytics(services: Services) -> Analytics:
     """Topics come from the knowledge the assistant answers from now."""
     return Analytics(
         services.assistant.store.sessions,
-        lambda: doc_topics(services.assistant.knowledge.documents),
+        lambda: doc_topics(services.assistant.engine.knowledge.documents),
     )
 
 

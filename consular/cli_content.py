@@ -7,6 +7,7 @@ already running answers from it after its own next refresh (its next publish, or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,6 +15,16 @@ from typing import Annotated, Any
 import typer
 
 from consular.cli import JsonFlag, _fail, _print_json, _settings, app
+from consular.cli_kb import (
+    ImportId,
+    ImportLang,
+    ImportMissions,
+    ImportReviewed,
+    ImportSource,
+    ImportTitle,
+    ImportTopics,
+    import_overrides,
+)
 from consular.errors import ConsularError, InvalidDocumentError
 from knowledge.content_store import DocumentSummary, RevisionRecord
 
@@ -118,6 +129,14 @@ def _done(record: RevisionRecord, as_json: bool = False) -> None:
     )
 
 
+def _edit(actor: str, step: Callable[[Any], RevisionRecord], as_json: bool) -> None:
+    """As editor ``actor``, take one workflow step (``lambda workflow: workflow.submit(...)``)
+    and print the revision it leaves."""
+    content = _Content()
+    content.check_editor(actor)
+    _done(_run(step, content.workflow), as_json)
+
+
 @content_app.command("list")
 def content_list(
     status: Annotated[
@@ -171,15 +190,13 @@ def content_history(doc_id: DocId, lang: Lang, as_json: JsonFlag = False) -> Non
 def content_import(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Markdown, HTML, PDF or DOCX.")],
     actor: Actor,
-    doc_id: Annotated[str | None, typer.Option("--id")] = None,
-    lang: Annotated[str | None, typer.Option("--lang")] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    topics: Annotated[str | None, typer.Option(help="Comma-separated.")] = None,
-    missions: Annotated[
-        str | None, typer.Option(help="'all' or comma-separated mission ids.")
-    ] = None,
-    source: Annotated[str | None, typer.Option()] = None,
-    reviewed: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    doc_id: ImportId = None,
+    lang: ImportLang = None,
+    title: ImportTitle = None,
+    topics: ImportTopics = None,
+    missions: ImportMissions = None,
+    source: ImportSource = None,
+    reviewed: ImportReviewed = None,
     reason: Annotated[str, typer.Option(help="Why, for the history.")] = "imported from a file",
     as_json: JsonFlag = False,
 ) -> None:
@@ -188,17 +205,7 @@ def content_import(
     content.check_editor(actor)
     if not file.is_file():
         _fail(f"{file}: file not found.")
-    overrides = {
-        "id": doc_id,
-        "lang": lang,
-        "title": title,
-        "source": source,
-        "reviewed": reviewed,
-        "topics": [t.strip() for t in topics.split(",")] if topics else None,
-        "missions": None
-        if missions is None
-        else ("all" if missions == "all" else [m.strip() for m in missions.split(",")]),
-    }
+    overrides = import_overrides(doc_id, lang, title, topics, missions, source, reviewed)
     record = _run(
         content.workflow.import_upload, actor, file.name, file.read_bytes(), overrides, reason
     )
@@ -208,9 +215,7 @@ def content_import(
 @content_app.command("submit")
 def content_submit(revision: RevisionId, actor: Actor, as_json: JsonFlag = False) -> None:
     """Send a draft for review; its problems are listed when it is not valid."""
-    content = _Content()
-    content.check_editor(actor)
-    _done(_run(content.workflow.submit, actor, revision), as_json)
+    _edit(actor, lambda workflow: workflow.submit(actor, revision), as_json)
 
 
 @content_app.command("publish")
@@ -221,9 +226,7 @@ def content_publish(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a revision under review (not your own); it is re-indexed at once."""
-    content = _Content()
-    content.check_editor(actor)
-    _done(_run(content.workflow.publish, actor, revision, note), as_json)
+    _edit(actor, lambda workflow: workflow.publish(actor, revision, note), as_json)
 
 
 @content_app.command("reject")
@@ -234,9 +237,7 @@ def content_reject(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a revision under review back to its author."""
-    content = _Content()
-    content.check_editor(actor)
-    _done(_run(content.workflow.reject, actor, revision, note), as_json)
+    _edit(actor, lambda workflow: workflow.reject(actor, revision, note), as_json)
 
 
 @content_app.command("retire")
@@ -248,9 +249,7 @@ def content_retire(
     as_json: JsonFlag = False,
 ) -> None:
     """Withdraw the published version: citizens are no longer answered from it."""
-    content = _Content()
-    content.check_editor(actor)
-    _done(_run(content.workflow.retire, actor, doc_id, lang, reason), as_json)
+    _edit(actor, lambda workflow: workflow.retire(actor, doc_id, lang, reason), as_json)
 
 
 @content_app.command("rollback")
@@ -263,9 +262,7 @@ def content_rollback(
     as_json: JsonFlag = False,
 ) -> None:
     """Publish a copy of an earlier published revision at once."""
-    content = _Content()
-    content.check_editor(actor)
-    _done(_run(content.workflow.rollback, actor, doc_id, lang, to, reason), as_json)
+    _edit(actor, lambda workflow: workflow.rollback(actor, doc_id, lang, to, reason), as_json)
 
 
 @content_app.command("diff")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -11,6 +11,41 @@ from consular.cli import JsonFlag, _fail, _print_json, _settings, kb_app
 from consular.errors import ConsularError
 from knowledge.base import KnowledgeBase
 from knowledge.ingest import import_file, write_document
+
+# The metadata options of an import (`kb import`, `content import`); import_overrides()
+# turns them into the converter's overrides, where None keeps what the file says.
+ImportId = Annotated[str | None, typer.Option("--id")]
+ImportLang = Annotated[str | None, typer.Option("--lang")]
+ImportTitle = Annotated[str | None, typer.Option()]
+ImportTopics = Annotated[str | None, typer.Option(help="Comma-separated.")]
+ImportMissions = Annotated[str | None, typer.Option(help="'all' or comma-separated mission ids.")]
+ImportSource = Annotated[str | None, typer.Option()]
+ImportReviewed = Annotated[str | None, typer.Option(help="YYYY-MM-DD")]
+
+
+def import_overrides(
+    doc_id: str | None,
+    lang: str | None,
+    title: str | None,
+    topics: str | None,
+    missions: str | None,
+    source: str | None,
+    reviewed: str | None,
+    **more: str | None,
+) -> dict[str, Any]:
+    """The metadata given on the command line, for the converter (``more``: e.g. status)."""
+    return {
+        "id": doc_id,
+        "lang": lang,
+        "title": title,
+        "source": source,
+        "reviewed": reviewed,
+        **more,
+        "topics": [t.strip() for t in topics.split(",")] if topics else None,
+        "missions": None
+        if missions is None
+        else ("all" if missions == "all" else [m.strip() for m in missions.split(",")]),
+    }
 
 
 def _load() -> KnowledgeBase:
@@ -117,33 +152,22 @@ def kb_import(
     files: Annotated[
         list[Path], typer.Argument(metavar="FILE...", help="Markdown, HTML, PDF or DOCX.")
     ],
-    doc_id: Annotated[str | None, typer.Option("--id")] = None,
-    lang: Annotated[str | None, typer.Option()] = None,
-    title: Annotated[str | None, typer.Option()] = None,
-    topics: Annotated[str | None, typer.Option(help="Comma-separated.")] = None,
-    missions: Annotated[
-        str | None, typer.Option(help="'all' or comma-separated mission ids.")
-    ] = None,
-    source: Annotated[str | None, typer.Option()] = None,
-    reviewed: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    doc_id: ImportId = None,
+    lang: ImportLang = None,
+    title: ImportTitle = None,
+    topics: ImportTopics = None,
+    missions: ImportMissions = None,
+    source: ImportSource = None,
+    reviewed: ImportReviewed = None,
     status: Annotated[str | None, typer.Option(help="Default: draft.")] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing version.")] = False,
     dry_run: Annotated[bool, typer.Option(help="Print the result instead of saving it.")] = False,
 ) -> None:
     """Convert files into guidance documents; metadata from flags or a sidecar YAML file."""
     settings = _settings()
-    overrides = {
-        "id": doc_id,
-        "lang": lang,
-        "title": title,
-        "source": source,
-        "reviewed": reviewed,
-        "status": status,
-        "topics": [t.strip() for t in topics.split(",")] if topics else None,
-        "missions": None
-        if missions is None
-        else ("all" if missions == "all" else [m.strip() for m in missions.split(",")]),
-    }
+    overrides = import_overrides(
+        doc_id, lang, title, topics, missions, source, reviewed, status=status
+    )
     failures = 0
     for path in files:
         try:

@@ -17,8 +17,9 @@ from consular.settings import DEFAULT_KB_DIR, Settings  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
-# SQLite and PostgreSQL stores for every module (database_url, db_engine, store).
-pytest_plugins = ["tests.db_fixtures"]
+# SQLite and PostgreSQL stores for every module (database_url, db_engine, store), and
+# Chromium for the browser tests (browser, screenshots).
+pytest_plugins = ["tests.db_fixtures", "tests.browser_fixtures"]
 
 
 def make_doc(

@@ -8,73 +8,30 @@ Screenshots go to docs/ when CONSULAR_UPDATE_SCREENSHOTS=1, else to a temporary 
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from channels.app import create_app
+from tests.browser_fixtures import new_page
 from tests.live_server import serve
-from tests.web_helpers import PASSWORD, add_user
-
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1")
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-TIMEOUT_MS = 60_000
+from tests.web_helpers import console_app, console_page
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{message}; CI must run the browser tests")
-        pytest.skip(message)
-    from playwright.sync_api import expect, sync_playwright
-
-    # Assertions wait as long as actions: an answer can take seconds on a busy CI machine.
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return DOCS if os.environ.get("CONSULAR_UPDATE_SCREENSHOTS") == "1" else tmp_path
-
-
 @pytest.fixture
 def server(web_settings, web_assistant):
-    add_user(web_assistant.store, "lan")
-    add_user(web_assistant.store, "minh")
-    with serve(create_app(web_settings, assistant=web_assistant)) as base:
+    app = console_app(web_settings, web_assistant, [("lan", "officer"), ("minh", "officer")])
+    with serve(app) as base:
         yield base
 
 
 def _phone(browser, base: str):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    return context.new_page()
+    return new_page(browser, base, 390, 844)
 
 
 def _console(browser, base: str, username: str):
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/console")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#queue-title")
-    return page
+    return console_page(browser, base, username, login="/console")
 
 
 def _ask(page, text: str) -> None:

@@ -9,20 +9,14 @@ The editor's screenshot goes to docs/ when CONSULAR_UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from channels.app import create_app
+from tests.browser_fixtures import new_page
 from tests.live_server import serve
-from tests.web_helpers import PASSWORD, add_user
+from tests.web_helpers import console_app, console_page
 
-CHROMIUM = Path("/usr/bin/chromium")
-IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1")
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-TIMEOUT_MS = 60_000
 TITLE = "Certified copy of a consular birth extract"
 QUESTION = "How much does a certified copy of a consular birth extract cost?"
 BODY = """Citizens whose birth was registered at a Vietnamese embassy or consulate general \
@@ -47,55 +41,20 @@ _Note: illustrative content written for the tests._
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"{message}; CI must run the browser tests")
-        pytest.skip(message)
-    from playwright.sync_api import expect, sync_playwright
-
-    # Assertions wait as long as actions: a publish re-indexes, which takes seconds on CI.
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def screenshots(tmp_path) -> Path:
-    return DOCS if os.environ.get("CONSULAR_UPDATE_SCREENSHOTS") == "1" else tmp_path
-
-
 @pytest.fixture
 def server(web_settings, live_assistant):
-    add_user(live_assistant.store, "ha", "content_editor")
-    add_user(live_assistant.store, "binh", "content_editor")
-    with serve(create_app(web_settings, assistant=live_assistant)) as base:
+    editors = [("ha", "content_editor"), ("binh", "content_editor")]
+    with serve(console_app(web_settings, live_assistant, editors)) as base:
         yield base
 
 
 def _editor(browser, base: str, username: str):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/console")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#queue-title")  # the review queue: editors land on content
-    return page
+    # "#queue-title" is the review queue's here: editors land on content.
+    return console_page(browser, base, username, width=1280, login="/console")
 
 
 def _citizen(browser, base: str):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
+    page = new_page(browser, base, 390, 844)
     page.goto("/")
     return page
 

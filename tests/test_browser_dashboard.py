@@ -15,8 +15,8 @@ from bot.feedback import FeedbackStore
 from channels.app import create_app
 from tests.live_server import serve
 from tests.test_analytics import seed
-from tests.test_browser import TIMEOUT_MS, _ask, _phone, browser, screenshots  # noqa: F401
-from tests.web_helpers import PASSWORD, add_user
+from tests.test_browser import _ask, _phone
+from tests.web_helpers import add_user, console_page
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +36,11 @@ def server(web_settings, web_assistant):
         yield base
 
 
-def _admin(browser, base: str):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/console/login")
-    page.fill("input[name=username]", "root")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("#queue-title")
-    return page
+def _admin(browser, base: str):
+    return console_page(browser, base, "root")
 
 
-def test_the_dashboard_draws_every_chart_from_seeded_data(browser, server, screenshots):  # noqa: F811
+def test_the_dashboard_draws_every_chart_from_seeded_data(browser, server, screenshots):
     from playwright.sync_api import expect
 
     page = _admin(browser, server)
@@ -90,7 +82,7 @@ def test_the_dashboard_draws_every_chart_from_seeded_data(browser, server, scree
     page.context.close()
 
 
-def test_a_thumbs_up_and_a_rating_with_a_comment_are_stored(browser, server, web_assistant):  # noqa: F811
+def test_a_thumbs_up_and_a_rating_with_a_comment_are_stored(browser, server, web_assistant):
     from playwright.sync_api import expect
 
     page = _phone(browser, server)

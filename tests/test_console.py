@@ -11,32 +11,30 @@ from bot.audit import AuditLog
 from bot.officer_store import UserStore
 from channels.app import create_app
 from consular.cli import app as cli
-from tests.web_helpers import PASSWORD, add_user, login_token, sign_in
+from tests.web_helpers import PASSWORD, add_user, console_app, login_token, sign_in, signed_in
 
 URGENT = "Tôi bị công an bắt giữ ở Osaka, giúp tôi với"
 REQUEST = "I would like to talk to a consular officer about my visa."
 
 
+USERS = (("lan", "officer"), ("minh", "officer"), ("ha", "content_editor"))
+
+
 @pytest.fixture
 def app(web_settings, web_assistant):
-    for name, role in (("lan", "officer"), ("minh", "officer"), ("ha", "content_editor")):
-        add_user(web_assistant.store, name, role)
-    return create_app(web_settings, assistant=web_assistant)
+    return console_app(web_settings, web_assistant, USERS)
 
 
 @pytest.fixture
 def lan(app):
     with TestClient(app) as client:
-        client.headers["X-CSRF-Token"] = sign_in(client, "lan")
-        yield client
+        yield signed_in(client, "lan")
 
 
 @pytest.fixture
 def minh(app, lan):
     # Not entered: it shares the app that lan's client started (one lifespan, one key).
-    client = TestClient(app)
-    client.headers["X-CSRF-Token"] = sign_in(client, "minh")
-    return client
+    return signed_in(TestClient(app), "minh")
 
 
 def _citizen_asks(client, text: str) -> str:

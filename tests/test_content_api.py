@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.app import create_app
-from tests.web_helpers import PASSWORD, add_user, login_token, sign_in
+from tests.web_helpers import PASSWORD, add_user, console_app, login_token, signed_in
 
 API = "/console/api/content"
 DOC = "consular-birth-extract-copy"
@@ -56,30 +56,28 @@ def _fields(fee: str = "17 USD", **changes) -> dict:
     return data
 
 
+USERS = (
+    ("ha", "content_editor"),
+    ("binh", "content_editor"),
+    ("lan", "officer"),
+    ("root", "admin"),
+)
+
+
 @pytest.fixture
 def app(web_settings, live_assistant):
-    for name, role in (
-        ("ha", "content_editor"),
-        ("binh", "content_editor"),
-        ("lan", "officer"),
-        ("root", "admin"),
-    ):
-        add_user(live_assistant.store, name, role)
-    return create_app(web_settings, assistant=live_assistant)
+    return console_app(web_settings, live_assistant, USERS)
 
 
 @pytest.fixture
 def ha(app):
     with TestClient(app) as client:
-        client.headers["X-CSRF-Token"] = sign_in(client, "ha")
-        yield client
+        yield signed_in(client, "ha")
 
 
 def _client(app, username: str) -> TestClient:
     # Not entered: it shares the app that ha's client started (one lifespan, one key).
-    client = TestClient(app)
-    client.headers["X-CSRF-Token"] = sign_in(client, username)
-    return client
+    return signed_in(TestClient(app), username)
 
 
 @pytest.fixture
@@ -486,7 +484,7 @@ def test_an_oversized_upload_is_413(web_settings, live_assistant):
     add_user(live_assistant.store, "ha", "content_editor")
     settings = web_settings.model_copy(update={"max_upload_bytes": 4096})
     with TestClient(create_app(settings, assistant=live_assistant)) as client:
-        client.headers["X-CSRF-Token"] = sign_in(client, "ha")
+        signed_in(client, "ha")
         files = {"file": ("big.html", b"<p>" + b"a" * 8000 + b"</p>", "text/html")}
         response = client.post(f"{API}/upload", data=_upload_form(), files=files)
         assert response.status_code == 413

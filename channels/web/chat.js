@@ -27,6 +27,8 @@ const TEXT = {
     feedback_question: "Câu trả lời này có hữu ích không?",
     helpful: "Hữu ích",
     not_helpful: "Không hữu ích",
+    vote_yes: "Có",
+    vote_no: "Không",
     feedback_thanks: "Cảm ơn bạn!",
     comment_label: "Góp ý thêm (không bắt buộc)",
     comment_send: "Gửi góp ý",
@@ -58,6 +60,8 @@ const TEXT = {
     feedback_question: "Was this answer helpful?",
     helpful: "Helpful",
     not_helpful: "Not helpful",
+    vote_yes: "Yes",
+    vote_no: "No",
     feedback_thanks: "Thank you!",
     comment_label: "Add a comment (optional)",
     comment_send: "Send comment",
@@ -124,9 +128,10 @@ function bubble(role, text, citations, extraClass, message) {
 }
 
 // "Was this answer helpful?" under each cited answer; the buttons' names are spoken
-// (aria-label) and aria-pressed says which one the citizen chose.
+// (aria-label) and aria-pressed says which one the citizen chose. Each shows a word
+// beside its symbol: a device without an emoji font would show an empty box alone.
 function voteButtons(message) {
-  const button = (helpful, symbol, key) =>
+  const button = (helpful, symbol, key, word) =>
     el("button", {
       type: "button",
       class: "vote",
@@ -134,13 +139,15 @@ function voteButtons(message) {
       "aria-label": t(key),
       "aria-pressed": String(message.helpful === helpful),
       onclick: (event) => vote(message.id, helpful, event.currentTarget.closest(".feedback")),
-    }, symbol);
+    },
+    el("span", { "aria-hidden": "true" }, symbol),
+    el("span", { class: "word", dataset: { i18n: word } }, t(word)));
   return el(
     "div",
     { class: "feedback", role: "group", "aria-labelledby": `fb-${message.id}`, dataset: { message: message.id } },
     el("span", { id: `fb-${message.id}`, class: "label", dataset: { i18n: "feedback_question" } }, t("feedback_question")),
-    button(true, "👍", "helpful"),
-    button(false, "👎", "not_helpful"),
+    button(true, "👍", "helpful", "vote_yes"),
+    button(false, "👎", "not_helpful", "vote_no"),
     el("span", { class: "thanks", role: "status" }),
   );
 }
