@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from bot.audit import AuditLog
 from bot.composer import AnswerComposer, Messages
 from bot.database import make_engine, upgrade_database
-from bot.engine import ConversationEngine
+from bot.engine import EMERGENCY_DOC_IDS, ConversationEngine
 from bot.generative import GenerativeAnswerer, build_chat_model, build_local_chat_model
 from bot.live_knowledge import LiveKnowledge
 from bot.places import MissionMatcher
@@ -80,6 +80,7 @@ def build_content_workflow(
         AuditLog(store.sessions),
         review_max_age_days=settings.content_review_max_age_days,
         mission_ids=mission_ids,
+        protected=EMERGENCY_DOC_IDS,
     )
 
 

@@ -34,6 +34,7 @@ EMERGENCY_DOCS = {
     "death": "death-registration",
 }
 EMERGENCY_DOC = "citizen-protection"
+EMERGENCY_DOC_IDS = frozenset({EMERGENCY_DOC, *EMERGENCY_DOCS.values()})
 
 
 class InvalidMessageError(ConsularError):
@@ -109,6 +110,10 @@ class KnowledgeView:
     def of(cls, searcher: HybridSearcher, knowledge: KnowledgeBase) -> KnowledgeView:
         return cls(searcher, knowledge, {(d.id, d.lang): d for d in knowledge.published()})
 
+    def has(self, doc_id: str) -> bool:
+        """Whether some language version of ``doc_id`` is published."""
+        return any(i == doc_id for i, _ in self.published)
+
 
 class ConversationEngine:
     """Turns messages into replies; every collaborator comes in through the constructor."""
@@ -136,6 +141,11 @@ class ConversationEngine:
         self._hotline = hotline
         self._thresholds = thresholds or Thresholds()
         self._generator = generator
+
+    @property
+    def safety(self) -> SafetyChecks:
+        """The safety checks the engine runs on every message (channels reuse them)."""
+        return self._safety
 
     @property
     def searcher(self) -> HybridSearcher:
@@ -230,11 +240,14 @@ class ConversationEngine:
         parts = [alert]
         if mission:
             parts.append(self._composer.mission_details(mission, reply_lang))
-        parts.append(self._composer.source_line(Citation.of(doc), reply_lang))
+        # The hotline goes out even when the guidance it cites has been withdrawn.
+        citations = [Citation.of(doc)] if doc else []
+        if citations:
+            parts.append(self._composer.source_line(citations[0], reply_lang))
         reason = f"emergency: {verdict.emergency}"
         self._store.set_handoff(conversation.id, "urgent", reason, "assistant")
-        reply = Reply("\n\n".join(parts), reply_lang, [Citation.of(doc)], 1.0, False)
-        return self._finish(conversation, reply, None, doc.id)
+        reply = Reply("\n\n".join(parts), reply_lang, citations, 1.0, False)
+        return self._finish(conversation, reply, None, doc.id if doc else None)
 
     def _to_officer(self, view, conversation, text, lang, reply_lang, verdict: SafetyVerdict):
         reason = (
@@ -251,8 +264,9 @@ class ConversationEngine:
             response = view.searcher.search(self._retrieval_text(text), lang=lang, k=1)
             if response.results and response.confidence >= self._thresholds.answer:
                 doc = self._version(view, response.results[0].doc_id, lang, response)
-                citations = [Citation.of(doc)]
-                parts.append(self._composer.source_line(citations[0], reply_lang))
+                if doc:
+                    citations = [Citation.of(doc)]
+                    parts.append(self._composer.source_line(citations[0], reply_lang))
         confidence = response.confidence if citations else 0.0
         reply = Reply("\n\n".join(parts), reply_lang, citations, confidence, False)
         message_id = self._save_reply(conversation.id, reply, response)
@@ -279,8 +293,9 @@ class ConversationEngine:
 
     def _answer(self, view, conversation, text, lang, reply_lang, mission: Mission | None):
         response = view.searcher.search(self._retrieval_text(text), lang=lang, k=3)
-        doc_id, confidence = self._topic(conversation, text, response)
-        if doc_id is None or confidence < self._thresholds.answer:
+        doc_id, confidence = self._topic(view, conversation, text, response)
+        doc = self._version(view, doc_id, lang, response) if doc_id else None
+        if doc is None or confidence < self._thresholds.answer:
             record = self._store.set_handoff(
                 conversation.id, "offered", "low confidence", "assistant"
             )
@@ -296,10 +311,11 @@ class ConversationEngine:
                 response.to_dict(),
                 message_id,
             )
-        doc = self._version(view, doc_id, lang, response)
         generated = self._generator.answer(text, lang, response) if self._generator else None
-        if generated:
-            cited = [self._version(view, d, lang, response) for d in generated.doc_ids]
+        cited = (
+            [self._version(view, d, lang, response) for d in generated.doc_ids] if generated else []
+        )
+        if generated and all(cited):
             reply = Reply(
                 generated.text, reply_lang, [Citation.of(d) for d in cited], confidence, False
             )
@@ -328,7 +344,9 @@ class ConversationEngine:
         stripped = self._missions.without_places(text)
         return stripped if len(words(stripped)) >= 2 else text
 
-    def _topic(self, conversation, text: str, response: SearchResponse) -> tuple[str | None, float]:
+    def _topic(
+        self, view: KnowledgeView, conversation, text: str, response: SearchResponse
+    ) -> tuple[str | None, float]:
         """The procedure this message is about: its own best match, or the conversation's topic.
 
         "how much does it cost?" after "I lost my passport in Osaka" has no topic of its own;
@@ -336,6 +354,8 @@ class ConversationEngine:
         """
         best = response.results[0].doc_id if response.results else None
         topic = conversation.topic_doc_id
+        if topic and not view.has(topic):
+            return best, response.confidence  # withdrawn since: nothing left to continue
         if self._is_follow_up(conversation, text) and best != topic:
             names_new_topic = (
                 response.confidence >= self._thresholds.topic_change and not question_intents(text)
@@ -364,14 +384,15 @@ class ConversationEngine:
     @staticmethod
     def _version(
         view: KnowledgeView, doc_id: str, lang: str, response: SearchResponse | None
-    ) -> GuidanceDocument:
-        """The document in the user's language, else the version retrieval chose, else any."""
+    ) -> GuidanceDocument | None:
+        """The published document in the user's language, else the version retrieval chose,
+        else any; None once it is no longer published (retired since)."""
         results = response.results if response else []
         shown = next((h.lang for h in results if h.doc_id == doc_id), None)
         for candidate in (lang, shown, "en", "vi"):
             if candidate and (doc_id, candidate) in view.published:
                 return view.published[(doc_id, candidate)]
-        return view.knowledge.get(doc_id)
+        return next((d for (i, _), d in sorted(view.published.items()) if i == doc_id), None)
 
     @staticmethod
     def _detect_language(view: KnowledgeView, text: str, conversation: ConversationRecord) -> str:
@@ -381,7 +402,7 @@ class ConversationEngine:
         return view.searcher.detect_language(text)
 
     def _finish(
-        self, conversation, reply: Reply, response: SearchResponse | None, doc_id: str
+        self, conversation, reply: Reply, response: SearchResponse | None, doc_id: str | None
     ) -> EngineResult:
         message_id = self._save_reply(conversation.id, reply, response)
         self._store.update_context(conversation.id, topic_doc_id=doc_id)

@@ -99,7 +99,10 @@ def create_app(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_bytes,
         # A content editor's upload (HTML, PDF, DOCX) may be larger than any other request.
-        path_limits={content_api.UPLOAD_PATH: settings.max_upload_bytes},
+        path_limits={
+            content_api.UPLOAD_PATH: settings.max_upload_bytes,
+            **dict.fromkeys(content_api.EDITOR_PATHS, content_api.EDITOR_MAX_BYTES),
+        },
     )
     app.include_router(api.router)
     app.include_router(console.router)

@@ -31,6 +31,7 @@ from consular.errors import (
     RevisionNotFoundError,
     SelfApprovalError,
 )
+from knowledge.content_text import MAX_DOCUMENT_CHARS
 from knowledge.ingest import SUPPORTED_SUFFIXES
 from knowledge.model import DOC_ID_PATTERN, LANG_PATTERN
 
@@ -40,9 +41,12 @@ if TYPE_CHECKING:
 
 router = APIRouter(prefix="/console/api/content", tags=["content"])
 UPLOAD_PATH = "/console/api/content/upload"
+# The editor sends the whole body as JSON: up to 4 bytes a character, with room to spare.
+EDITOR_PATHS = ("/console/api/content/drafts", "/console/api/content/preview")
 STATUSES = ("published", "in_review", "draft", "retired")
 SELF_APPROVAL = "A second editor must publish your change: you cannot approve your own revision."
-MAX_BODY_CHARS = 60_000
+MAX_BODY_CHARS = MAX_DOCUMENT_CHARS
+EDITOR_MAX_BYTES = 4 * MAX_BODY_CHARS + 64 * 1024
 
 
 class DocumentExists(HttpError):

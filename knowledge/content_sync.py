@@ -36,12 +36,40 @@ class FileSync:
     def run(self, kb_dir: Path) -> SyncReport:
         """Import every new or changed file; report what became of each."""
         report = SyncReport()
+        present = set()
         for path in iter_document_files(kb_dir):
+            present.add((path.stem, path.parent.name))
             try:
                 self._file(path, report)
             except UnicodeDecodeError:
                 report.problems.append(f"{path}: not UTF-8 text")
+        self._retire_deleted(present, report)
         return report
+
+    def _retire_deleted(self, present: set[tuple[str, str]], report: SyncReport) -> None:
+        """A file deleted from the repository withdraws its document, as deleting it did
+        before the content store; a version an editor published stays theirs."""
+        for live in self._store.live_revisions():
+            if live.origin != "files" or (live.doc_id, live.lang) in present:
+                continue
+
+            def write(session: Session, live=live) -> bool:
+                document = self._store.find_document(session, live.doc_id, live.lang)
+                if document is None or not self._store.move_live(
+                    session, document, live.id, None, FILES_ACTOR
+                ):
+                    return False  # changed meanwhile: leave it to whoever changed it
+                self._store.change_state(session, live.id, "published", "retired")
+                self._audit.add(
+                    session,
+                    FILES_ACTOR,
+                    "content_retire",
+                    detail=f"{live.doc_id}/{live.lang} r{live.number}: its file was deleted",
+                )
+                return True
+
+            if self._store.write(write):
+                report.retired.append(f"{live.doc_id}/{live.lang}")
 
     def _file(self, path: Path, report: SyncReport) -> None:
         doc_id, lang = path.stem, path.parent.name

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from datetime import date
+from datetime import date, datetime
 
 import frontmatter
 import yaml
@@ -18,6 +18,10 @@ from knowledge.content_store import DiffRow
 from knowledge.loader import DocumentParseError, parse_document
 from knowledge.model import DOC_ID_PATTERN, LANG_PATTERN, GuidanceDocument, Status
 from knowledge.problems import Problem
+
+# The longest document text kept (a converted upload included): guidance is read on a
+# phone, and the editor must be able to send it back whole.
+MAX_DOCUMENT_CHARS = 200_000
 
 
 def key_problems(doc_id: str, lang: str) -> list[str]:
@@ -86,6 +90,8 @@ def status_of(markdown: str) -> str:
 def reviewed_of(markdown: str) -> date | None:
     """The front matter's ``reviewed`` date, if it is one."""
     value = _front_matter(markdown).get("reviewed")
+    if isinstance(value, datetime):
+        return value.date()  # YAML reads "2024-01-01 00:00:00" as a datetime
     if isinstance(value, date):
         return value
     try:

@@ -182,7 +182,12 @@ def import_file(path: Path, overrides: Mapping[str, Any] | None = None) -> Guida
         except DocumentParseError:
             import frontmatter
 
-            post = frontmatter.loads(markdown)
+            try:
+                post = frontmatter.loads(markdown)
+            except (yaml.YAMLError, ValueError) as exc:
+                raise IngestionError(
+                    f"{path.name}: the front matter (between the --- lines) is not valid YAML."
+                ) from exc
             embedded, markdown = dict(post.metadata), post.content
     metadata: dict[str, Any] = {"status": "draft", **embedded, **read_sidecar(path)}
     metadata.update({k: v for k, v in (overrides or {}).items() if v is not None})

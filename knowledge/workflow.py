@@ -58,6 +58,7 @@ class ContentWorkflow:
         mission_ids: frozenset[str] | None = None,
         on_change: Callable[[], object] | None = None,
         today: Callable[[], date] = date.today,
+        protected: frozenset[str] = frozenset(),
     ) -> None:
         self._store = ContentStore(sessions)
         self._audit = audit
@@ -66,6 +67,9 @@ class ContentWorkflow:
         # Public: the assembly sets it once the live knowledge exists (it needs the workflow).
         self.on_change = on_change
         self._today = today
+        # Documents that must always have a live version (the engine cites them in every
+        # emergency reply): they can be revised or rolled back, never retired.
+        self._protected = protected
 
     # -- reading -------------------------------------------------------------------------
 
@@ -197,6 +201,12 @@ class ContentWorkflow:
         with self._store.transaction() as session:
             document = self._document_row(session, record)
             previous = document.live_revision_id
+            if previous is not None and previous > revision_id:
+                # Written before the live version: publishing it would silently undo that.
+                raise InvalidTransitionError(
+                    f"A newer version was published after revision {record.number} was "
+                    "written. Compare the two, then save a new draft that keeps both changes."
+                )
             review = {"reviewer": actor, "review_note": note or None, "reviewed_at": utcnow()}
             if not self._store.change_state(
                 session, revision_id, "in_review", "published", **review
@@ -230,6 +240,11 @@ class ContentWorkflow:
     def retire(self, actor: str, doc_id: str, lang: str, reason: str) -> RevisionRecord:
         """Take the document off the air: its live revision becomes ``retired``."""
         reason = _required(reason)
+        if doc_id in self._protected:
+            raise InvalidTransitionError(
+                f"'{doc_id}' is cited in emergency replies and cannot be retired; "
+                "publish a corrected version instead."
+            )
         live = self._stored(doc_id, lang).live
         if live is None:
             raise InvalidTransitionError("The document has no published version to retire.")
@@ -316,6 +331,11 @@ class ContentWorkflow:
         action: str,
     ) -> RevisionRecord:
         problems = content_text.key_problems(doc_id, lang)
+        if len(markdown) > content_text.MAX_DOCUMENT_CHARS:
+            problems.append(
+                f"the text is {len(markdown):,} characters; at most "
+                f"{content_text.MAX_DOCUMENT_CHARS:,} (split it into several documents)"
+            )
         if problems:
             raise InvalidDocumentError(problems)
         if origin not in CONTENT_ORIGINS:

@@ -461,3 +461,79 @@ def test_every_action_is_audited_without_the_document_text(
     # Personal data in a note is redacted; no entry carries the document's text.
     assert "912 345 678" not in entries[6].detail
     assert all("Documents to bring" not in (e.detail or "") for e in entries)
+
+
+# -- what the review found -------------------------------------------------------------------
+
+
+def test_a_deleted_file_withdraws_its_document_but_not_an_editors_version(
+    workflow: ContentWorkflow, tmp_path: Path
+) -> None:
+    kb = tmp_path / "kb"
+    renewal = write_doc(kb, "passport-renewal", "en", make_doc())
+    lost = write_doc(kb, "passport-lost", "en", make_doc(doc_id="passport-lost"))
+    workflow.sync_files(kb)
+    # An editor publishes their own version of one of them.
+    draft = workflow.save_draft(
+        "an", "passport-lost", "en", make_doc(doc_id="passport-lost", body=NEW_FEE), "fee"
+    )
+    workflow.submit("an", draft.id)
+    workflow.publish("binh", draft.id)
+    renewal.unlink()
+    lost.unlink()
+    report = workflow.sync_files(kb)
+    assert report.retired == ["passport-renewal/en"]
+    assert workflow.document("passport-renewal", "en").status == "retired"
+    assert [d.id for d in workflow.published_documents()] == ["passport-lost"]
+    assert workflow.sync_files(kb).retired == []
+
+
+def test_a_draft_written_before_the_live_version_cannot_undo_it(
+    workflow: ContentWorkflow,
+) -> None:
+    _published(workflow)
+    older = workflow.save_draft("an", "passport-renewal", "en", make_doc(body=NEW_FEE), "fee")
+    workflow.submit("an", older.id)
+    newer = workflow.save_draft("chi", "passport-renewal", "en", make_doc(title="New"), "title")
+    workflow.submit("chi", newer.id)
+    workflow.publish("binh", newer.id)
+    with pytest.raises(InvalidTransitionError, match="newer version was published"):
+        workflow.publish("binh", older.id)
+    [live] = workflow.published_documents()
+    assert live.meta.title == "New"
+
+
+def test_a_reviewed_date_with_a_time_is_read_as_its_day(workflow: ContentWorkflow) -> None:
+    text = make_doc().replace("reviewed: 2026-10-01", "reviewed: 2024-01-01 00:00:00")
+    _published(workflow, text)
+    [summary] = workflow.documents()
+    assert summary.reviewed == date(2024, 1, 1) and summary.stale
+
+
+def test_a_markdown_upload_with_broken_front_matter_is_refused_in_words(
+    workflow: ContentWorkflow,
+) -> None:
+    with pytest.raises(InvalidDocumentError) as excinfo:
+        _upload(workflow, "bad.md", b"---\ntitle: [oops\n---\n\nbody\n")
+    assert excinfo.value.problems == [
+        "bad.md: the front matter (between the --- lines) is not valid YAML."
+    ]
+
+
+def test_an_overlong_text_is_refused(workflow: ContentWorkflow) -> None:
+    with pytest.raises(InvalidDocumentError) as excinfo:
+        workflow.save_draft("an", "passport-renewal", "en", "x" * 200_001, "huge")
+    assert "at most 200,000" in excinfo.value.problems[0]
+    assert not workflow.exists("passport-renewal", "en")
+
+
+def test_guidance_cited_in_emergencies_can_be_revised_but_not_retired(
+    store: ConversationStore, audit: AuditLog
+) -> None:
+    workflow = ContentWorkflow(
+        store.sessions, audit, review_max_age_days=365, protected=frozenset({"passport-renewal"})
+    )
+    _published(workflow)
+    with pytest.raises(InvalidTransitionError, match="cannot be retired"):
+        workflow.retire("binh", "passport-renewal", "en", "trying")
+    assert workflow.document("passport-renewal", "en").status == "published"

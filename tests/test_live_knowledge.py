@@ -148,3 +148,32 @@ def test_a_publish_by_another_process_is_picked_up_by_the_poll(
     assert report is not None and report.added > 0
     assert "pet-relocation" in _cited(live_assistant)
     assert live.is_current() and live.refresh_if_changed() is None
+
+
+def test_a_follow_up_on_a_retired_procedure_gets_a_reply_not_an_error(
+    live_assistant: Assistant,
+) -> None:
+    content, engine = live_assistant.content, live_assistant.engine
+    assert content is not None
+    first = engine.handle("How do I apply for an e-visa?", language="en", channel="cli")
+    assert first.reply is not None and first.reply.citations[0].doc_id == "e-visa"
+    for summary in content.documents(status="published"):
+        if summary.doc_id == "e-visa":
+            content.retire("binh", "e-visa", summary.lang, "replaced by the new portal")
+    follow_up = engine.handle("how much?", first.conversation_id, language="en", channel="cli")
+    assert follow_up.reply is not None
+    assert all(c.doc_id != "e-visa" for c in follow_up.reply.citations)
+
+
+def test_an_emergency_gets_the_hotline_even_without_its_guidance(
+    live_assistant: Assistant, sample_searcher, sample_knowledge
+) -> None:
+    from knowledge.base import KnowledgeBase
+
+    # The workflow refuses to retire it; a broken deployment could still lack it.
+    without = [d for d in sample_knowledge.published() if d.id != "citizen-protection"]
+    engine = live_assistant.engine
+    engine.use_knowledge(sample_searcher, KnowledgeBase(without, sample_knowledge.missions))
+    result = engine.handle("I was arrested by the police and they took my passport", language="en")
+    assert result.handoff_status == "urgent" and result.reply is not None
+    assert "+84 981 84 84 84" in result.reply.text and result.reply.citations == []
