@@ -4,6 +4,10 @@ A few plain SELECTs of the columns needed (portable between SQLite and PostgreSQ
 the aggregation in Python: about 5,000 conversations take well under a second (see
 ``bench/analytics_bench.py``). Conversations are chosen by their creation date (UTC,
 both ends inclusive), mission and channel; every figure is about those conversations.
+With no channel chosen, the citizens' channels only: ``cli`` (staff trying the assistant)
+and ``eval`` (evaluation runs) conversations are never counted (``TEST_CHANNELS``).
+Dates from requests are checked with ``check_dates`` (2000-01-01 to tomorrow, at most
+three years): a typo must not become a multi-million-row report or an overflow.
 
 Definitions:
 - handed off: the conversation went to the officers' queue (a handoff event to
@@ -34,7 +38,7 @@ from typing import Any, Literal
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.models import AnswerRating, Conversation, HandoffEvent, Message, Rating
+from bot.models import TEST_CHANNELS, AnswerRating, Conversation, HandoffEvent, Message, Rating
 from bot.redaction import redact
 from consular.errors import ConsularError
 
@@ -55,6 +59,27 @@ class UnknownFigureError(ConsularError):
 
 class InvalidFiltersError(ConsularError):
     """Filters that cannot select anything meaningful (e.g. the range ends before it starts)."""
+
+
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_RANGE_DAYS = 3 * 366  # three years
+
+
+def check_dates(date_from: date | None, date_to: date | None, today: date | None = None) -> None:
+    """Dates a report may ask for: from 2000-01-01 to tomorrow (UTC), the end not before
+    the start, at most three years apart when both are given (one alone is bounded by
+    the data); InvalidFiltersError (422) otherwise."""
+    today = today or datetime.now(UTC).date()
+    latest = today + timedelta(days=1)
+    for value in (date_from, date_to):
+        if value is not None and not EARLIEST_DATE <= value <= latest:
+            raise InvalidFiltersError(
+                f"Dates must be between {EARLIEST_DATE.isoformat()} and {latest.isoformat()}."
+            )
+    if date_from and date_to and date_to < date_from:
+        raise InvalidFiltersError("The end date is before the start date.")
+    if date_from and date_to and (date_to - date_from).days > MAX_RANGE_DAYS:
+        raise InvalidFiltersError("The date range can be at most three years.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +301,8 @@ def _where(query: Select, filters: Filters) -> Select:
         query = query.where(Conversation.mission_id == filters.mission_id)
     if filters.channel:
         query = query.where(Conversation.channel == filters.channel)
+    else:
+        query = query.where(Conversation.channel.not_in(TEST_CHANNELS))
     return query
 
 

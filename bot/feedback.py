@@ -30,6 +30,16 @@ class AnswerNotFound(ConsularError):
     user_message = "This answer does not exist in this conversation."
 
 
+class ConversationAnonymised(ConversationNotFound):
+    """The conversation was anonymised by retention: it takes no more feedback (a 404 at
+    the API, like a conversation that does not exist)."""
+
+    user_message = (
+        "This conversation was anonymised under the retention policy; "
+        "it can no longer be rated or commented on."
+    )
+
+
 class InvalidFeedbackError(ConsularError):
     """A score outside 1-5 or a comment that is too long."""
 
@@ -145,8 +155,7 @@ class FeedbackStore:
         cleaned = clean_comment(comment)
         for attempt in range(_ATTEMPTS):
             with self._sessions() as session:
-                if session.get(Conversation, conversation_id) is None:
-                    raise ConversationNotFound(conversation_id=conversation_id)
+                _check_conversation(session, conversation_id)
                 row = _rating_row(session, conversation_id)
                 now = utcnow()
                 if row is None:
@@ -176,8 +185,7 @@ class FeedbackStore:
         score); NoRatingYet when there is no score."""
         cleaned = clean_comment(comment)
         with self._sessions() as session:
-            if session.get(Conversation, conversation_id) is None:
-                raise ConversationNotFound(conversation_id=conversation_id)
+            _check_conversation(session, conversation_id)
             row = _rating_row(session, conversation_id)
             if row is None:
                 raise NoRatingYet()
@@ -193,9 +201,17 @@ class FeedbackStore:
             return ConversationRating(conversation_id, row.score, row.comment, row.created_at)
 
 
-def _check_answer(session: Session, conversation_id: str, message_id: int) -> None:
-    if session.get(Conversation, conversation_id) is None:
+def _check_conversation(session: Session, conversation_id: str) -> None:
+    """ConversationNotFound, or ConversationAnonymised once retention anonymised it."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
         raise ConversationNotFound(conversation_id=conversation_id)
+    if conversation.anonymised_at is not None:
+        raise ConversationAnonymised(conversation_id=conversation_id)
+
+
+def _check_answer(session: Session, conversation_id: str, message_id: int) -> None:
+    _check_conversation(session, conversation_id)
     found = session.scalar(
         select(Message.id).where(
             Message.id == message_id,

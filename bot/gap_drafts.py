@@ -103,12 +103,27 @@ def front_matter(doc_id: str, lang: str, title: str, topics: list[str]) -> str:
     )
 
 
+# Lines of an officer's reply that Markdown (or this module) would read as structure: a
+# heading, a thematic break / the disclaimer separator, a setext underline.
+_STRUCTURE_LINE = re.compile(r"^ {0,3}(#|(?:[-*_=] *){3,}$)")
+
+
+def escape_structure(text: str) -> str:
+    """``text`` with a backslash before each line that would become a heading, a ``---``
+    (taken for the disclaimer separator) or a setext underline: the reply stays text
+    inside its entry and cannot end "Common questions" or move the disclaimer. The first
+    line follows the bold question, so it is never at the start of a line."""
+    first, *rest = text.split("\n")
+    escaped = ["\\" + line.lstrip(" ") if _STRUCTURE_LINE.match(line) else line for line in rest]
+    return "\n".join([first, *escaped])
+
+
 def common_questions(questions: list[str], answer: str = ANSWER_TO_WRITE) -> str:
     """The "Common questions" entries: each question in bold, then its answer."""
     entries = []
     for question in questions:
         line = " ".join(redact(question).split()).replace("**", "")
-        entries.append(f"**{line}** {redact(answer)}")
+        entries.append(f"**{line}** {escape_structure(redact(answer))}")
     return "\n\n".join(entries)
 
 

@@ -25,7 +25,7 @@ from bot.gaps import (
     OfficerReply,
     Searcher,
 )
-from consular.errors import DocumentNotFoundError
+from consular.errors import ConsularError, DocumentNotFoundError
 from knowledge import content_text
 from retrieval.embeddings import Embedder
 
@@ -102,6 +102,12 @@ class GapReport:
         return self.officer_replies.recent(limit)
 
 
+class DocumentIdTaken(ConsularError):
+    """A gap draft may only start a new document, never a new revision of live guidance."""
+
+    user_message = "A document with this id exists; pick another id."
+
+
 @dataclass(frozen=True, slots=True)
 class StartedDraft:
     revision: RevisionRecord
@@ -129,7 +135,12 @@ class GapDrafts:
         self, actor: str, group_id: str, filters: GapFilters, doc_id: str | None = None
     ) -> StartedDraft:
         """A new document for the group: title from its typical question, its example
-        questions under "Common questions", topics from the closest document."""
+        questions under "Common questions", topics from the closest document.
+
+        A ``doc_id`` chosen by the editor must be new (in any language): DocumentIdTaken
+        otherwise, so that the skeleton never becomes a revision of live guidance."""
+        if doc_id and doc_id in {d.doc_id for d in self._workflow.documents()}:
+            raise DocumentIdTaken()
         group = self._report.group(group_id, filters)
         lang = _draft_lang(group.language)
         title = gap_drafts.title_from(group.representative)

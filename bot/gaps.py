@@ -29,7 +29,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import Thresholds
-from bot.models import AnswerRating, AuditEntry, Conversation, HandoffEvent, Message, SafetyEvent
+from bot.models import (
+    TEST_CHANNELS,
+    AnswerRating,
+    AuditEntry,
+    Conversation,
+    HandoffEvent,
+    Message,
+    SafetyEvent,
+)
 from bot.redaction import redact
 from consular.errors import ConsularError
 
@@ -188,14 +196,17 @@ class GapCollector:
 
     @staticmethod
     def _conversation_ids(filters: GapFilters) -> Select:
-        """Conversations with a citizen message in the date range, not anonymised."""
+        """Conversations with a citizen message in the date range, not anonymised, not
+        a staff test or an evaluation run (TEST_CHANNELS)."""
         asked = select(Message.conversation_id).where(Message.role == "user")
         if filters.since is not None:
             asked = asked.where(Message.created_at >= filters.since)
         if filters.until is not None:
             asked = asked.where(Message.created_at < filters.until)
         return select(Conversation.id).where(
-            Conversation.id.in_(asked), Conversation.anonymised_at.is_(None)
+            Conversation.id.in_(asked),
+            Conversation.anonymised_at.is_(None),
+            Conversation.channel.not_in(TEST_CHANNELS),
         )
 
     def _load(self, ids: Select) -> dict[str, _Conversation]:
@@ -417,15 +428,19 @@ class OfficerReplies:
             ).all()
             return [self._reply(session, row) for row in rows]
 
-    def get(self, conversation_id: str, message_id: int) -> OfficerReply:
-        """One officer reply of the conversation; OfficerReplyNotFound otherwise."""
+    def get(self, message_id: int, conversation_id: str | None = None) -> OfficerReply:
+        """One officer reply, by its (global) message id; when ``conversation_id`` is given
+        the reply must belong to that conversation. OfficerReplyNotFound otherwise.
+
+        Content editors look replies up by message id only: a conversation id is the
+        citizen's bearer credential and is never shown to them."""
         with self._sessions() as session:
             row = session.get(Message, message_id)
-            conversation = session.get(Conversation, conversation_id)
+            conversation = session.get(Conversation, row.conversation_id) if row else None
             if (
                 row is None
                 or conversation is None
-                or row.conversation_id != conversation_id
+                or (conversation_id is not None and row.conversation_id != conversation_id)
                 or row.role != "officer"
                 or conversation.anonymised_at is not None
             ):
@@ -476,9 +491,11 @@ def _answered_turn(turns: list[_Turn]) -> _Turn | None:
 def _cited(messages: list[Message], turn: _Turn | None) -> DocumentRef | None:
     """The guidance the assistant cited for that question, else the latest it cited."""
     if turn is not None and turn.reply is not None and turn.reply.citations:
-        return documents_of(turn.reply)[0]
+        found = next(iter(documents_of(turn.reply)), None)
+        if found is not None:
+            return found
     cited = [m for m in messages if m.role == "assistant" and m.citations]
-    return documents_of(cited[-1])[0] if cited else None
+    return next(iter(documents_of(cited[-1])), None) if cited else None
 
 
 def _reply_author(session: Session, row: Message) -> str | None:

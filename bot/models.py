@@ -32,6 +32,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 CHANNELS = ("api", "web", "telegram", "cli", "eval")
+# Staff trying the assistant (``consular bot ask``) and evaluation runs: not citizens, so
+# left out of the dashboard and the knowledge-gaps report.
+TEST_CHANNELS = ("cli", "eval")
 ROLES = ("user", "assistant", "officer")
 # Ordered: a citizen-side actor may only move a handoff up this list once it is requested.
 HANDOFF_STATUSES = ("none", "offered", "requested", "urgent")
@@ -257,6 +260,8 @@ class TelegramChat(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     # Set after a 1-5 rating: the next text message is the comment on that conversation.
     comment_for: Mapped[str | None] = mapped_column(String(64))
+    # When the comment was asked for: it is accepted only for a short while after.
+    comment_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -26,6 +26,7 @@ from bot.models import (
     OfficerNote,
     Rating,
     SafetyEvent,
+    TelegramChat,
     utcnow,
 )
 from bot.redaction import redact
@@ -206,6 +207,7 @@ def _anonymise(session: Session, conversation_id: str, stamp: datetime) -> tuple
         .values(comment=None)
         .execution_options(synchronize_session=False)
     )
+    _forget_comment_prompt(session, conversation_id)
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
@@ -213,6 +215,17 @@ def _anonymise(session: Session, conversation_id: str, stamp: datetime) -> tuple
         .execution_options(synchronize_session=False)
     )
     return removed, notes
+
+
+def _forget_comment_prompt(session: Session, conversation_id: str) -> None:
+    """A Telegram chat waiting for a comment on this conversation's rating links the chat
+    id to the conversation: the link goes, like ``channel_ref``."""
+    session.execute(
+        update(TelegramChat)
+        .where(TelegramChat.comment_for == conversation_id)
+        .values(comment_for=None, comment_asked_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _delete(session: Session, conversation_id: str) -> tuple[int, int]:
@@ -225,6 +238,7 @@ def _delete(session: Session, conversation_id: str) -> tuple[int, int]:
     notes = _delete_rows(session, OfficerNote, conversation_id)
     _delete_rows(session, HandoffEvent, conversation_id)
     _delete_rows(session, Rating, conversation_id)
+    _forget_comment_prompt(session, conversation_id)
     # Safety events and the audit trail outlive the conversation, detached from it.
     for model in (SafetyEvent, AuditEntry):
         session.execute(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from bot.engine import MAX_MESSAGE_CHARS
+from bot.feedback import ConversationRating
 from bot.officer_store import QueueItem
 from bot.store import ConversationRecord
 from channels.api import message_json
@@ -237,9 +238,17 @@ def _conversation_view(services: Services, conversation_id: str) -> dict[str, An
             for n in services.officers.notes(conversation_id)
         ],
         "mission": mission.model_dump(mode="json") if mission else None,
-        "rating": services.officers.rating(conversation_id),
+        **_rating_json(services.feedback.conversation_rating(conversation_id)),
         "audit": [
             {"actor": a.actor, "action": a.action, "created_at": a.created_at.isoformat()}
             for a in services.audit.entries(conversation_id, limit=50)
         ],
+    }
+
+
+def _rating_json(rating: ConversationRating | None) -> dict[str, Any]:
+    """The citizen's 1-5 and comment (redacted when stored), for the conversation view."""
+    return {
+        "rating": rating.score if rating else None,
+        "rating_comment": rating.comment if rating else None,
     }

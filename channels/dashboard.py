@@ -14,16 +14,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.analytics import FIGURE_NAMES, Analytics, Filters, doc_topics
-from bot.models import CHANNELS
+from bot.analytics import FIGURE_NAMES, Analytics, Filters, check_dates, doc_topics
+from bot.models import CHANNELS, TEST_CHANNELS
 from channels.auth import read_session
 from channels.console import TEMPLATES
 from channels.console_deps import AdminUser
 from channels.services import Services, ServicesDep
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-# Citizens' channels; "cli" and "eval" conversations are tests of the assistant.
-DASHBOARD_CHANNELS = tuple(c for c in CHANNELS if c not in ("cli", "eval"))
+# Citizens' channels; "cli" and "eval" conversations are tests of the assistant and are
+# never counted (with no channel chosen, only these channels are).
+DASHBOARD_CHANNELS = tuple(c for c in CHANNELS if c not in TEST_CHANNELS)
 _MISSION = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 
@@ -31,10 +32,12 @@ def report_filters(
     date_from: Annotated[date | None, Query(description="UTC date, inclusive")] = None,
     date_to: Annotated[date | None, Query(description="UTC date, inclusive")] = None,
     mission: Annotated[str | None, Query(max_length=64, pattern=f"{_MISSION}|^$")] = None,
-    channel: Annotated[str | None, Query(pattern=f"^({'|'.join(CHANNELS)})?$")] = None,
+    channel: Annotated[str | None, Query(pattern=f"^({'|'.join(DASHBOARD_CHANNELS)})?$")] = None,
     period: Annotated[str | None, Query(pattern="^(day|week)?$")] = None,
 ) -> Filters:
-    """The dashboard's query string as report filters (an empty field means "any")."""
+    """The dashboard's query string as report filters (an empty field means "any");
+    dates outside 2000-01-01..tomorrow or more than three years apart are a 422."""
+    check_dates(date_from, date_to)
     return Filters(
         date_from=date_from,
         date_to=date_to,

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from bot.analytics import check_dates
 from bot.gap_clusters import GapGroup
-from bot.gap_report import GapDrafts, GapReport, StartedDraft
+from bot.gap_report import DocumentIdTaken, GapDrafts, GapReport, StartedDraft
 from bot.gaps import GAP_REASONS, GapFilters, GapGroupNotFound, OfficerReply, OfficerReplyNotFound
 from channels.auth import CONTENT_ROLES, read_session
 from channels.console import TEMPLATES
@@ -33,6 +34,10 @@ _REASON_PATTERN = "^(" + "|".join(GAP_REASONS) + ")$"
 
 class GapNotFound(HttpError):
     status_code = 404
+
+
+class IdTaken(HttpError):
+    status_code = 409
 
 
 class DraftFilters(BaseModel):
@@ -109,15 +114,19 @@ async def draft_from_group(
         )
     except GapGroupNotFound as exc:
         raise GapNotFound(exc.user_message) from exc
+    except DocumentIdTaken as exc:
+        raise IdTaken(exc.user_message) from exc
     return started_json(started)
 
 
-@router.post("/console/api/gaps/replies/{conversation_id}/{message_id}/draft")
+@router.post("/console/api/gaps/replies/{message_id}/draft")
 async def editor_draft_from_reply(
-    conversation_id: str, message_id: int, session: ActingEditor, services: ServicesDep
+    message_id: int, session: ActingEditor, services: ServicesDep
 ) -> dict[str, Any]:
-    """An editor turns an officer's reply (listed on the gaps page) into a draft."""
-    reply = await _officer_reply(services, conversation_id, message_id)
+    """An editor turns an officer's reply (listed on the gaps page) into a draft. The reply
+    is found by its message id: editors never see conversation ids (a citizen's bearer
+    credential)."""
+    reply = await _officer_reply(services, message_id)
     started = await run_in_threadpool(
         _drafts(services).from_officer_reply, session.user.username, reply
     )
@@ -129,7 +138,7 @@ async def officer_draft_from_reply(
     conversation_id: str, message_id: int, session: ActingOfficer, services: ServicesDep
 ) -> dict[str, Any]:
     """An officer proposes their own reply as guidance ("Propose as guidance")."""
-    reply = await _officer_reply(services, conversation_id, message_id)
+    reply = await _officer_reply(services, message_id, conversation_id)
     me = session.user.username
     if session.user.role != "admin" and reply.officer != me:
         raise Forbidden("You can propose guidance only from your own replies.")
@@ -143,7 +152,9 @@ async def officer_draft_from_reply(
 def _filters(
     since: date | None, until: date | None, language: str | None, reason: str | None
 ) -> GapFilters:
-    """Dates are whole UTC days; ``until`` includes its day."""
+    """Dates are whole UTC days; ``until`` includes its day. Dates outside
+    2000-01-01..tomorrow or more than three years apart are a 422."""
+    check_dates(since, until)
     return GapFilters(
         since=datetime.combine(since, time(), UTC) if since else None,
         until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None,
@@ -164,10 +175,12 @@ def _drafts(services: Services) -> GapDrafts:
     return GapDrafts(_report(services), services.content, services.audit)
 
 
-async def _officer_reply(services: Services, conversation_id: str, message_id: int) -> OfficerReply:
+async def _officer_reply(
+    services: Services, message_id: int, conversation_id: str | None = None
+) -> OfficerReply:
     try:
         return await run_in_threadpool(
-            _report(services).officer_replies.get, conversation_id, message_id
+            _report(services).officer_replies.get, message_id, conversation_id
         )
     except OfficerReplyNotFound as exc:
         raise GapNotFound(exc.user_message) from exc
@@ -205,7 +218,6 @@ def group_json(group: GapGroup) -> dict[str, Any]:
 def reply_json(reply: OfficerReply) -> dict[str, Any]:
     return {
         "message_id": reply.message_id,
-        "conversation_id": reply.conversation_id,
         "officer": reply.officer,
         "language": reply.language,
         "question": reply.question,

@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.feedback import MAX_COMMENT_CHARS, AnswerNotFound, FeedbackStore, NoRatingYet
+from bot.safety_checks import SafetyChecks
 from bot.store import ConversationStore
 from channels.telegram_format import escaped_pieces
 from channels.telegram_send import RetryPolicy, call_with_retries, send_html
@@ -75,7 +76,9 @@ class FeedbackHandlers:
         feedback: FeedbackStore,
         language: Callable[[Update], Awaitable[str]],
         policy: RetryPolicy,
+        safety: SafetyChecks | None = None,
     ) -> None:
+        self._safety = safety
         self._store = store
         self._chats = chats
         self._feedback = feedback
@@ -140,13 +143,22 @@ class FeedbackHandlers:
 
     async def take_comment(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
         """True when the text message was the comment the bot asked for (then it is not a
-        question for the assistant)."""
+        question for the assistant).
+
+        Only within COMMENT_WINDOW of the prompt, and never a message the safety checks
+        find urgent or a request for a person: that one goes to the engine (hotline,
+        urgent handoff) and the pending comment is dropped."""
         chat_ref = _chat_ref(update)
         conversation_id = await asyncio.to_thread(self._chats.comment_for, chat_ref)
-        if conversation_id is None:
+        if conversation_id is None:  # none asked for, or asked too long ago
             return False
-        lang = await self._language(update)
         comment = update.effective_message.text or ""
+        if self._safety is not None:
+            verdict = await asyncio.to_thread(self._safety.check, comment)
+            if verdict.emergency or verdict.human_request:
+                await asyncio.to_thread(self._chats.clear_comment, chat_ref)
+                return False
+        lang = await self._language(update)
         if len(comment.strip()) > MAX_COMMENT_CHARS:
             await self._say(
                 context, update, text(lang, "comment_too_long", limit=MAX_COMMENT_CHARS)

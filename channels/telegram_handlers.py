@@ -66,6 +66,7 @@ class ChatHandlers:
             feedback or FeedbackStore(assistant.store.sessions),
             self._language,
             policy,
+            assistant.engine.safety,
         )
 
     # -- once per update -------------------------------------------------------------
@@ -75,6 +76,11 @@ class ChatHandlers:
         if not await asyncio.to_thread(self._chats.claim_update, update.update_id):
             log.info("Telegram update %d was processed before; skipped", update.update_id)
             raise ApplicationHandlerStop
+        message = update.message  # a citizen's new message, not a button under the bot's
+        if update.effective_chat is not None and message is not None and _is_command(message):
+            # Any command (/start, /human, /rate, /hotline, /skip...) ends the wait for a
+            # comment: the text after it is a new question, never the comment.
+            await asyncio.to_thread(self._chats.clear_comment, _chat_ref(update))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the traceback (redacted by the log filter), free the update, apologise."""
@@ -230,3 +236,7 @@ class ChatHandlers:
 
 def _chat_ref(update: Update) -> str:
     return str(update.effective_chat.id)
+
+
+def _is_command(message: object) -> bool:
+    return (getattr(message, "text", None) or "").startswith("/")

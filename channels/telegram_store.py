@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +17,8 @@ from bot.models import TelegramChat, TelegramUpdate, utcnow
 
 # Telegram drops an undelivered update after 24 hours; a week leaves room for outages.
 UPDATE_RETENTION = timedelta(days=7)
+# A text message is the comment on a rating only this long after the bot asked for it.
+COMMENT_WINDOW = timedelta(minutes=10)
 
 
 class TelegramStore:
@@ -66,17 +68,41 @@ class TelegramStore:
         self._set(chat_id, language=language)
 
     def await_comment(self, chat_id: str, conversation_id: str | None) -> None:
-        """The chat's next text message comments on this conversation's rating (None: not)."""
-        self._set(chat_id, comment_for=conversation_id)
+        """The chat's next text message (within COMMENT_WINDOW) comments on this
+        conversation's rating (None: not)."""
+        self._set(
+            chat_id,
+            comment_for=conversation_id,
+            comment_asked_at=utcnow() if conversation_id else None,
+        )
 
-    def comment_for(self, chat_id: str) -> str | None:
-        """The conversation whose rating the chat's next text message comments on."""
+    def clear_comment(self, chat_id: str) -> None:
+        """No comment is awaited any more (a command, an urgent message): one statement,
+        nothing written when none was awaited."""
         with self._sessions() as session:
-            return session.scalar(
-                select(TelegramChat.comment_for).where(TelegramChat.chat_id == chat_id)
+            session.execute(
+                update(TelegramChat)
+                .where(TelegramChat.chat_id == chat_id, TelegramChat.comment_for.is_not(None))
+                .values(comment_for=None, comment_asked_at=None, updated_at=utcnow())
             )
+            session.commit()
 
-    def _set(self, chat_id: str, **values: str | None) -> None:
+    def comment_for(self, chat_id: str, window: timedelta = COMMENT_WINDOW) -> str | None:
+        """The conversation whose rating the chat's next text message comments on; None
+        when none was asked for or the bot asked more than ``window`` ago."""
+        with self._sessions() as session:
+            row = session.execute(
+                select(TelegramChat.comment_for, TelegramChat.comment_asked_at).where(
+                    TelegramChat.chat_id == chat_id
+                )
+            ).first()
+        if row is None or row.comment_for is None:
+            return None
+        if row.comment_asked_at is None or row.comment_asked_at < utcnow() - window:
+            return None
+        return row.comment_for
+
+    def _set(self, chat_id: str, **values: object) -> None:
         for _ in range(2):  # a concurrent first write may insert the row between our steps
             with self._sessions() as session:
                 row = session.get(TelegramChat, chat_id)

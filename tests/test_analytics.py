@@ -369,3 +369,45 @@ def test_the_admin_gets_the_page_json_and_csv(app):
         assert backwards.status_code == 422
         assert backwards.json() == {"detail": "The end date is before the start date."}
         assert client.get("/console/api/analytics", params={"channel": "fax"}).status_code == 422
+
+
+def test_staff_test_and_evaluation_conversations_are_never_counted(store):
+    seed(store)
+    with store.sessions() as session:
+        session.add(_conversation("c_cli", at(4, 9), "cli", "vi", "jp-tokyo", "passport-renewal"))
+        session.add(_conversation("c_eval", at(4, 10), "eval", "en", None, None))
+        session.commit()
+    report = _report(store)
+    assert report.totals["conversations"] == 5
+    channels = {row[0] for row in _rows(report, "conversations_by_channel")}
+    assert channels.isdisjoint({"cli", "eval"})
+    assert _report(store, mission_id="jp-tokyo").totals["conversations"] == 2
+
+
+def test_dates_out_of_bounds_are_refused_at_the_api(app):
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    with TestClient(app) as client:
+        sign_in(client, "root")
+        for params in (
+            {"date_to": "9999-12-31"},
+            {"date_from": "0001-01-01", "date_to": "9999-12-30"},
+            {"date_from": "1999-12-31"},
+            {"date_from": (tomorrow + timedelta(days=1)).isoformat()},
+        ):
+            for url in ("/console/api/analytics", "/console/api/analytics/handling.csv"):
+                refused = client.get(url, params=params)
+                assert refused.status_code == 422, (url, params, refused.text)
+                assert refused.json() == {
+                    "detail": f"Dates must be between 2000-01-01 and {tomorrow.isoformat()}."
+                }
+        too_long = client.get(
+            "/console/api/analytics", params={"date_from": "2020-01-01", "date_to": "2023-12-31"}
+        )
+        assert too_long.status_code == 422
+        assert too_long.json() == {"detail": "The date range can be at most three years."}
+        three_years = client.get(
+            "/console/api/analytics", params={"date_from": "2023-12-01", "date_to": "2026-11-30"}
+        )
+        assert three_years.status_code == 200
+        assert three_years.json()["totals"]["conversations"] == 5
+        assert client.get("/console/api/analytics", params={"channel": "cli"}).status_code == 422

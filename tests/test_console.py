@@ -301,6 +301,15 @@ def test_resolve_takes_it_out_of_the_queue_and_keeps_the_outcome(lan, app):
     assert (view["status"], view["claimed_by"], view["resolved_by"]) == ("none", None, "lan")
     assert view["resolution"] == "explained the e-visa" and view["resolved_at"]
     assert ("lan", "resolve") in _audit(app, cid)
+    # The citizen's rating and comment (redacted) reach the officer's view.
+    rated = lan.post(
+        f"/api/v1/conversations/{cid}/rating",
+        json={"score": 2, "comment": "Too slow, call me on 0912 345 678"},
+    )
+    assert rated.status_code == 200, rated.text
+    data = lan.get(f"/console/api/conversations/{cid}").json()
+    assert data["rating"] == 2
+    assert "0912" not in data["rating_comment"] and "Too slow" in data["rating_comment"]
 
 
 def test_hand_back_to_the_assistant(lan, app):

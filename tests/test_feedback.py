@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from bot.feedback import (
     MAX_COMMENT_CHARS,
     AnswerNotFound,
+    ConversationAnonymised,
     FeedbackStore,
     InvalidFeedbackError,
     NoRatingYet,
@@ -163,3 +164,59 @@ def test_rating_a_conversation_with_a_comment_through_the_api(client, web_assist
     assert client.post(url, json={"score": 6}).status_code == 422
     missing = client.post("/api/v1/conversations/c_nope/rating", json={"score": 3})
     assert missing.status_code == 404
+
+
+# -- anonymised conversations ---------------------------------------------------------------
+
+
+def _anonymise_all(store: ConversationStore) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.audit import AuditLog
+    from bot.retention import Retention
+
+    retention = Retention(store.sessions, AuditLog(store.sessions), days=1, action="anonymise")
+    retention.run(now=datetime.now(UTC) + timedelta(days=3))
+
+
+def test_anonymised_conversations_take_no_more_feedback(store):
+    feedback = FeedbackStore(store.sessions)
+    cid, _, answer = _answered(store)
+    feedback.rate_conversation(cid, 4)
+    _anonymise_all(store)
+
+    for write in (
+        lambda: feedback.rate_answer(cid, answer, True),
+        lambda: feedback.rate_conversation(cid, 2, "gọi 0912 345 678"),
+        lambda: feedback.add_comment(cid, "Anh Nguyễn ở 12 Namba"),
+    ):
+        with pytest.raises(ConversationAnonymised, match="anonymised under the retention"):
+            write()
+    rating = feedback.conversation_rating(cid)
+    assert (rating.score, rating.comment) == (4, None)
+    assert feedback.answer_votes(cid) == {}
+    # Still a ConversationNotFound for the callers that fall back on it (Telegram).
+    assert issubclass(ConversationAnonymised, ConversationNotFound)
+
+
+def test_the_api_refuses_feedback_on_an_anonymised_conversation(client, web_assistant):
+    asked = client.post("/api/v1/chat", json={"message": "Làm lại hộ chiếu ở Tokyo cần gì?"})
+    cid = asked.json()["conversation_id"]
+    answer = next(
+        m
+        for m in client.get(f"/api/v1/conversations/{cid}/messages").json()["messages"]
+        if m["role"] == "assistant"
+    )
+    _anonymise_all(web_assistant.store)
+
+    vote = client.post(
+        f"/api/v1/conversations/{cid}/messages/{answer['id']}/feedback", json={"helpful": True}
+    )
+    rating = client.post(f"/api/v1/conversations/{cid}/rating", json={"score": 5})
+    readable = {
+        "detail": "This conversation was anonymised under the retention policy; "
+        "it can no longer be rated or commented on."
+    }
+    assert (vote.status_code, vote.json()) == (404, readable)
+    assert (rating.status_code, rating.json()) == (404, readable)
+    assert FeedbackStore(web_assistant.store.sessions).conversation_rating(cid) is None

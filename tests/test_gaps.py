@@ -557,11 +557,17 @@ def test_an_officer_proposes_their_reply_as_guidance(app, ha, lan):
 def test_editors_see_officer_replies_and_draft_from_them(app, ha, lan):
     cid, message_id = _officer_replied(app, lan, "Yes, by registered post.")
 
-    replies = ha.get("/console/api/gaps/replies").json()["replies"]
-    started = ha.post(f"/console/api/gaps/replies/{cid}/{message_id}/draft")
-    missing = ha.post(f"/console/api/gaps/replies/{cid}/999999/draft")
+    listed = ha.get("/console/api/gaps/replies")
+    replies = listed.json()["replies"]
+    started = ha.post(f"/console/api/gaps/replies/{message_id}/draft")
+    missing = ha.post("/console/api/gaps/replies/999999/draft")
+    old_route = ha.post(f"/console/api/gaps/replies/{cid}/{message_id}/draft")
 
     assert [(r["message_id"], r["officer"]) for r in replies] == [(message_id, "lan")]
+    # The conversation id is the citizen's bearer credential: editors never see it.
+    assert cid not in listed.text and '"c_' not in listed.text
+    assert all("conversation_id" not in r for r in replies)
+    assert old_route.status_code in (404, 405)
     # The question the officer answered, not the request for an officer that followed it.
     assert replies[0]["question"] == (
         "Can I renew my passport by post from Germany? My passport is [passport]"
@@ -613,3 +619,68 @@ def test_declines_are_searched_once_per_knowledge_version(engine, sample_index, 
     assert again is first
     assert after_publish is not first
     assert after_publish.results[0].doc_id == first.results[0].doc_id == "passport-renewal"
+
+
+def test_staff_tests_and_evaluation_runs_are_not_gaps(store, seed, embedder):
+    for channel in ("cli", "eval"):
+        cid = store.create_conversation(channel, language="en").id
+        seed.unanswered(f"Can I adopt a child through the embassy? ({channel})", cid=cid)
+    seed.unanswered("Can I register my newborn at the consulate?")
+
+    assert list(_by_text(_report(store, embedder))) == [
+        "Can I register my newborn at the consulate?"
+    ]
+
+
+def test_dates_out_of_bounds_are_refused(app, ha):
+    _seed_gaps(app)
+    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    out_of_bounds = f"Dates must be between 2000-01-01 and {tomorrow}."
+    for params in (
+        {"until": "9999-12-31"},
+        {"since": "0001-01-01", "until": "9999-12-30"},
+        {"since": "1999-12-31"},
+    ):
+        refused = ha.get("/console/api/gaps", params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.json() == {"detail": out_of_bounds}
+    group = ha.get("/console/api/gaps").json()["groups"][0]
+    draft = ha.post(f"/console/api/gaps/{group['id']}/draft", json={"until": "9999-12-31"})
+    assert draft.status_code == 422 and draft.json() == {"detail": out_of_bounds}
+    too_long = ha.get("/console/api/gaps", params={"since": "2020-01-01", "until": "2023-12-31"})
+    assert too_long.status_code == 422
+    assert too_long.json() == {"detail": "The date range can be at most three years."}
+    assert ha.get("/console/api/gaps", params={"until": tomorrow}).json()["questions"] == 4
+
+
+def test_a_gap_draft_never_takes_the_id_of_an_existing_document(app, ha):
+    _seed_gaps(app)
+    workflow = app.state.services.content
+    group = ha.get("/console/api/gaps").json()["groups"][0]
+    before = workflow.history("passport-renewal", "en")
+
+    taken = ha.post(f"/console/api/gaps/{group['id']}/draft", json={"doc_id": "passport-renewal"})
+    fresh = ha.post(f"/console/api/gaps/{group['id']}/draft", json={"doc_id": "renew-by-post"})
+
+    assert taken.status_code == 409
+    assert taken.json() == {"detail": "A document with this id exists; pick another id."}
+    assert [r.id for r in workflow.history("passport-renewal", "en")] == [r.id for r in before]
+    assert fresh.status_code == 200 and fresh.json()["doc_id"] == "renew-by-post"
+
+
+def test_an_officer_reply_cannot_break_the_structure_of_the_draft():
+    doc = (
+        "---\nid: x\nlang: en\n---\n\nIntro.\n\n## Common questions\n"
+        "**Old?** Yes.\n\n---\n\n_Note: sample._\n"
+    )
+    reply = "Yes.\n---\n## Fees\n  # really\nSee you.\n===\n"
+    once = with_common_question(doc, "en", "By post?", reply)
+    twice = with_common_question(once, "en", "Which office?", "The Tokyo one.")
+
+    lines = twice.split("\n")
+    assert [line for line in lines if line.strip() == "---"] == ["---", "---", "---"]
+    assert [line for line in lines if line.startswith("#")] == ["## Common questions"]
+    assert "**By post?** Yes.\n\\---\n\\## Fees\n\\# really\nSee you.\n\\===" in twice
+    # The next entry still goes before the disclaimer, after the escaped reply.
+    assert twice.index("See you.") < twice.index("**Which office?**") < twice.rindex("\n---\n")
+    assert twice.endswith("---\n\n_Note: sample._\n")

@@ -83,3 +83,22 @@ def test_an_officer_proposes_a_reply_as_guidance(browser, server, live_assistant
     officer.locator("button.propose").click()
     expect(officer.locator(".propose-row")).to_contain_text("a content editor will review it")
     lan.context.close()
+
+
+def test_an_editor_drafts_from_an_officer_reply(browser, server, live_assistant):
+    from playwright.sync_api import expect
+
+    store = live_assistant.store
+    engine = live_assistant.engine
+    asked = engine.handle("Can I renew my passport by post from Germany?")
+    engine.handle("I would like to talk to a consular officer", asked.conversation_id)
+    store.add_message(asked.conversation_id, "officer", "Yes: send the form by registered post.")
+
+    page = _signed_in(browser, server, "ha", "/console/gaps")
+    replies = page.locator("#officer-replies > li")
+    expect(replies).to_have_count(1)
+    expect(replies.first).to_contain_text("registered post")
+    expect(page.locator("#officer-replies")).not_to_contain_text(asked.conversation_id)
+    replies.first.locator("button", has_text="Draft from this reply").click()
+    page.wait_for_url(re.compile(r"/console/content/[a-z0-9-]+/en$"))
+    page.context.close()

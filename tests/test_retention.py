@@ -21,6 +21,7 @@ from bot.models import (
     Message,
     Rating,
     SafetyEvent,
+    TelegramChat,
     utcnow,
 )
 from bot.officer_store import OfficerStore
@@ -368,3 +369,22 @@ def test_only_an_admin_may_erase_from_the_console(app, lan, web_assistant):  # n
     missing = admin.post("/console/api/conversations/c_missing/erase")
     assert missing.status_code == 404
     assert missing.json() == {"detail": "This conversation does not exist."}
+
+
+@pytest.mark.parametrize("how", ["anonymise", "delete"])
+def test_a_telegram_chat_waiting_for_a_comment_forgets_the_conversation(store, how):
+    from channels.telegram_store import TelegramStore
+
+    chats = TelegramStore(store.sessions)
+    cid = _conversation(store, age_days=31)
+    other = _conversation(store)
+    chats.await_comment("chat-42", cid)
+    chats.await_comment("chat-43", other)
+
+    _retention(store, how).run()
+
+    with store.sessions() as session:
+        old = session.get(TelegramChat, "chat-42")
+        assert (old.comment_for, old.comment_asked_at) == (None, None)
+    assert chats.comment_for("chat-42") is None
+    assert chats.comment_for("chat-43") == other

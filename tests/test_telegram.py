@@ -587,3 +587,66 @@ def test_comment_state_of_a_chat(any_store: ConversationStore):
     assert chats.comment_for("43") == "c_x"
     chats.await_comment("43", None)
     assert chats.comment_for("43") is None and chats.chosen_language("43") == "en"
+
+
+def test_an_emergency_after_the_rating_prompt_reaches_the_engine(bot_api, settings, assistant):
+    store = assistant.store
+    feedback = FeedbackStore(store.sessions)
+    chats = TelegramStore(store.sessions)
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(91, QUESTION))
+        conversation = conversation_of(store)
+        _post(client, callback_update(92, "rt:2", message_id=9))
+        assert chats.comment_for(str(CHAT)) == conversation.id
+        _post(client, text_update(93, "chồng tôi bị cảnh sát bắt ở Osaka rồi, giờ phải làm sao"))
+        # Not a comment: the hotline and an urgent handoff, as for any emergency.
+        assert HOTLINE in last_text(bot_api) and OSAKA_HOTLINE in last_text(bot_api)
+        assert last_text(bot_api) != "Cảm ơn góp ý của bạn!"
+        assert conversation_of(store).handoff_status == "urgent"
+        assert feedback.conversation_rating(conversation.id).comment is None
+        assert chats.comment_for(str(CHAT)) is None
+
+
+def test_a_request_for_a_person_or_a_command_ends_the_wait_for_a_comment(
+    bot_api, settings, assistant
+):
+    store = assistant.store
+    feedback = FeedbackStore(store.sessions)
+    chats = TelegramStore(store.sessions)
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(101, QUESTION))
+        conversation = conversation_of(store)
+        _post(client, callback_update(102, "rt:3", message_id=9))
+        _post(client, text_update(103, "/hotline"))
+        assert chats.comment_for(str(CHAT)) is None
+        _post(client, text_update(104, QUESTION + " Ở Tokyo"))
+        assert "<b>Nguồn</b>" in last_text(bot_api)  # answered, not taken as a comment
+
+        _post(client, callback_update(105, "rt:3", message_id=9))
+        _post(client, text_update(106, "Tôi muốn nói chuyện với cán bộ lãnh sự"))
+        assert last_text(bot_api) != "Cảm ơn góp ý của bạn!"
+        assert conversation_of(store).handoff_status == "requested"
+        assert feedback.conversation_rating(conversation.id).comment is None
+        assert chats.comment_for(str(CHAT)) is None
+
+
+def test_a_message_long_after_the_rating_prompt_is_a_question(bot_api, settings, assistant):
+    from sqlalchemy import update as sql_update
+
+    from bot.models import TelegramChat, utcnow
+
+    store = assistant.store
+    feedback = FeedbackStore(store.sessions)
+    with TestClient(_webhook_app(settings, assistant)) as client:
+        _post(client, text_update(111, QUESTION))
+        conversation = conversation_of(store)
+        _post(client, callback_update(112, "rt:5", message_id=9))
+        with store.sessions() as session:  # the prompt was 11 minutes ago
+            session.execute(
+                sql_update(TelegramChat).values(comment_asked_at=utcnow() - timedelta(minutes=11))
+            )
+            session.commit()
+        assert TelegramStore(store.sessions).comment_for(str(CHAT)) is None
+        _post(client, text_update(113, QUESTION + " Ở Tokyo"))
+        assert "<b>Nguồn</b>" in last_text(bot_api)
+        assert feedback.conversation_rating(conversation.id).comment is None

@@ -141,6 +141,7 @@ function renderView(data) {
     el("h3", {}, `Conversation · ${c.channel} · ${c.language || "?"}`),
     el("p", {}, el("span", { class: `badge ${c.status}` }, c.status), " ", c.reason || "", c.resolved_at ? ` · resolved by ${c.resolved_by}` : ""),
     data.rating ? el("p", { class: "muted" }, `Citizen rating: ${data.rating}/5`) : null,
+    data.rating_comment ? el("blockquote", { class: "muted" }, data.rating_comment) : null,
     actions);
   const history = el("ol", { class: "history" }, data.messages.map((m) => messageItem(m, c.id)));
   const reply = mine ? textForm("Reply to the citizen", "Send reply", async (text) => {

@@ -88,7 +88,7 @@ function groupItem(group) {
 function replyItem(reply) {
   const button = el("button", { type: "button", onclick: async (e) => {
     e.target.disabled = true;
-    openDraft(await post(`${API}/replies/${encodeURIComponent(reply.conversation_id)}/${reply.message_id}/draft`));
+    openDraft(await post(`${API}/replies/${reply.message_id}/draft`));
     e.target.disabled = false;
   } }, "Draft from this reply");
   const cited = reply.cited ? ` · cited ${reply.cited.doc_id} (${reply.cited.lang})` : "";

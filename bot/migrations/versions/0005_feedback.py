@@ -47,10 +47,12 @@ def upgrade() -> None:
     op.add_column("ratings", sa.Column("comment", sa.Text()))
     # Telegram: the conversation whose rating the chat's next text message comments on.
     op.add_column("telegram_chats", sa.Column("comment_for", sa.String(64)))
+    op.add_column("telegram_chats", sa.Column("comment_asked_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("telegram_chats") as batch:
+        batch.drop_column("comment_asked_at")
         batch.drop_column("comment_for")
     with op.batch_alter_table("ratings") as batch:
         batch.drop_column("comment")
